@@ -1,0 +1,44 @@
+"""The Celery app: broker and limits from settings (CELERY_*), queues and routes here.
+
+Each status sweep has its own queue (`active`, `completed`, `expired`), as
+operators of the original system expect, and message delivery has
+`notifications`; anything unrouted goes to `default`. Beat's schedule is
+CELERY_BEAT_SCHEDULE in settings, with the interval SWEEP_INTERVAL_SECONDS.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+
+app = Celery("core")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+QUEUES = ("default", "active", "completed", "expired", "notifications")
+app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
+app.conf.task_default_queue = "default"
+app.conf.task_default_routing_key = "default"
+app.conf.task_routes = {
+    "bookings.tasks.start_due": {"queue": "active"},
+    "bookings.tasks.complete_ended": {"queue": "completed"},
+    "bookings.tasks.expire_no_shows": {"queue": "expired"},
+    "bookings.tasks.expire_unapproved": {"queue": "expired"},
+    "notifications.tasks.*": {"queue": "notifications"},
+}
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _create_filesystem_broker_folders(sender, **kwargs):
+    """The filesystem transport (embedded default) expects its folders to exist."""
+    if str(sender.conf.broker_url).startswith("filesystem"):
+        for key in ("data_folder_in", "data_folder_out", "control_folder"):
+            os.makedirs(sender.conf.broker_transport_options[key], exist_ok=True)
+
+
+def check_broker():
+    """Health check: can we open a connection to the broker? (core.health CHECKS)"""
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, timeout=2)

@@ -1,0 +1,318 @@
+"""Slotbot's one settings module, read from the environment (12-factor).
+
+With no variables set, Slotbot runs on the embedded default: SQLite under
+var/, a Celery broker that needs no server, and the local Telegram sandbox.
+Production sets DATABASE_URL, REDIS_URL, SECRET_KEY, TELEGRAM_BOT_TOKEN and
+friends (see README.md, "Configuration"). A bad value stops start-up with a
+message naming the variable (core/env.py).
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from core.env import (
+    env_bool,
+    env_database,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    env_time_zone,
+    env_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("SLOTBOT_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DEBUG", False)
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY: must be set when DEBUG is off (DEBUG=1 gives a development key)"
+        )
+    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "core",
+    "bookings",
+    "notifications",
+    "bot",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "core.urls"
+ASGI_APPLICATION = "core.asgi.application"
+WSGI_APPLICATION = "core.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+DATABASES = {
+    "default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'slotbot.sqlite3'}"),
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "core.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Time and language ----------------------------------------------------
+# TIME_ZONE is the site's zone: opening hours are read in it. Storage is UTC.
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
+USE_TZ = True
+USE_I18N = True
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+# Translations live in each app's locale/ folder; `make` compiles them (compilemessages).
+
+# --- Static files ---------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- Security ---------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- REST API ----------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "bookings.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Slotbot API",
+    "DESCRIPTION": "Resources, availability and bookings that never overlap.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Served from our own static files: no CDN is reachable from every deployment.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Booking.status and BookingEvent.from_status/to_status share one choice set: one enum.
+    "ENUM_NAME_OVERRIDES": {"BookingStatusEnum": "bookings.models.BookingStatus"},
+}
+
+# --- Redis, Celery ----------------------------------------------------------
+REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
+
+# --- Cache --------------------------------------------------------------------
+# What several processes must agree on (the bot's per-user flood counts, who
+# is in the admin chat) lives in Redis, beside the broker's keys under its own
+# prefix. Without REDIS_URL each process counts in its own memory, which is
+# right for the embedded default's single bot process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "slotbot",
+            # A Redis outage may cost an update a second, never hang it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "slotbot",
+            # Room for a few keys per active user (the default 300 would cull live flood counts).
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# --- Celery -------------------------------------------------------------------
+# Redis in production. With no REDIS_URL (the embedded default) kombu's
+# filesystem transport under var/ needs no server, so worker and beat run on a
+# bare laptop; it keeps messages in files and is meant for one machine only.
+CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A task taken but not acknowledged (worker killed) comes back after this.
+        # Longer than any task's hard time limit, so a slow task is never run twice.
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=60),
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_DIR / "messages"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "messages"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing from a web request or the bot must not hang when Redis is down:
+# the outbox row is already committed and the requeue sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+CELERY_TASK_IGNORE_RESULT = True  # nothing reads task results; state lives in the database
+CELERY_RESULT_BACKEND = None
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_SOFT_TIME_LIMIT = 60
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long waits on the rate limiter must not hoard tasks
+CELERY_WORKER_SEND_TASK_EVENTS = False
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How often beat runs each sweep. A status change reaches the user within about
+# this many seconds of its time; development runs them more often.
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 5 if DEBUG else 15, minimum=1)
+# A sweep that could not run on time (worker or broker down) is dropped rather
+# than piled up: the next one does the same work.
+_SWEEP_OPTIONS = {"expires": SWEEP_INTERVAL_SECONDS * 2}
+CELERY_BEAT_SCHEDULE = {
+    "bookings-start-due": {"task": "bookings.tasks.start_due", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
+    "bookings-complete-ended": {"task": "bookings.tasks.complete_ended", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
+    "bookings-expire-no-shows": {"task": "bookings.tasks.expire_no_shows", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
+    "bookings-expire-unapproved": {"task": "bookings.tasks.expire_unapproved", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
+    "notifications-reminders": {"task": "notifications.tasks.create_reminders", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
+    "notifications-requeue": {"task": "notifications.tasks.requeue_undelivered", "schedule": env_int("NOTIFICATION_REQUEUE_INTERVAL_SECONDS", 10 if DEBUG else 30, minimum=1)},
+}
+
+# --- Telegram -----------------------------------------------------------------
+SANDBOX_BASE_URL = "http://127.0.0.1:8081/bot"
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN")
+# Without a real token Slotbot talks to the local sandbox (see README).
+TELEGRAM_BASE_URL = env_url(
+    "TELEGRAM_BASE_URL",
+    "https://api.telegram.org/bot" if TELEGRAM_BOT_TOKEN else SANDBOX_BASE_URL,
+    schemes=("http", "https"),
+)
+if not TELEGRAM_BOT_TOKEN and DEBUG:
+    TELEGRAM_BOT_TOKEN = "123456:slotbot-sandbox-development-token"  # noqa: S105
+if TELEGRAM_BOT_TOKEN and ":" not in TELEGRAM_BOT_TOKEN:
+    raise ImproperlyConfigured("TELEGRAM_BOT_TOKEN: expected '<bot id>:<secret>' as BotFather gives it")
+TELEGRAM_ADMIN_CHAT_ID = env_int("TELEGRAM_ADMIN_CHAT_ID", None)
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET")
+if TELEGRAM_WEBHOOK_SECRET and (
+    len(TELEGRAM_WEBHOOK_SECRET) > 256
+    or not all(c.isascii() and (c.isalnum() or c in "_-") for c in TELEGRAM_WEBHOOK_SECRET)
+):
+    raise ImproperlyConfigured(
+        "TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
+    )
+
+# --- Notifications --------------------------------------------------------------
+# Telegram's limits (https://core.telegram.org/bots/faq#broadcasting-to-users),
+# shared by every worker process through Redis (notifications/ratelimit.py).
+TELEGRAM_RATE_PER_SECOND = env_float("TELEGRAM_RATE_PER_SECOND", 30.0, minimum=0.1, maximum=1000.0)
+TELEGRAM_RATE_PER_CHAT_PER_SECOND = env_float("TELEGRAM_RATE_PER_CHAT_PER_SECOND", 1.0, minimum=0.01, maximum=100.0)
+TELEGRAM_RATE_PER_GROUP_PER_MINUTE = env_float("TELEGRAM_RATE_PER_GROUP_PER_MINUTE", 20.0, minimum=1.0, maximum=600.0)
+TELEGRAM_SEND_TIMEOUT_SECONDS = env_float("TELEGRAM_SEND_TIMEOUT_SECONDS", 10.0, minimum=1.0, maximum=60.0)
+# Network errors and 5xx are retried with exponential backoff this many times.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8, minimum=1)
+# A row claimed for sending longer ago than this belongs to a worker that died.
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 120, minimum=30)
+NOTIFICATION_REMINDER_MINUTES = env_int("NOTIFICATION_REMINDER_MINUTES", 15, minimum=1)
+# Admin alerts that arrive within this window are sent as one digest message.
+ADMIN_DIGEST_SECONDS = env_int("ADMIN_DIGEST_SECONDS", 10, minimum=1)
+
+# --- Sentry -------------------------------------------------------------------
+SENTRY_DSN = env_url("SENTRY_DSN", "", schemes=("http", "https"))
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_RELEASE = env_str("SENTRY_RELEASE", "")
+SENTRY_SEND_DEFAULT_PII = env_bool("SENTRY_SEND_DEFAULT_PII", False)
+SENTRY_TRACES_SAMPLE_RATE = env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0, minimum=0.0, maximum=1.0)
+
+# --- Logging ------------------------------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL: expected DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
+
+# --- Bot ------------------------------------------------------------------------
+# Files are served beside the Bot API: .../bot<token>/method → .../file/bot<token>/path.
+TELEGRAM_BASE_FILE_URL = env_url(
+    "TELEGRAM_BASE_FILE_URL",
+    TELEGRAM_BASE_URL[: -len("/bot")] + "/file/bot" if TELEGRAM_BASE_URL.endswith("/bot") else TELEGRAM_BASE_URL,
+    schemes=("http", "https"),
+)
+# The bot's replies obey the same TELEGRAM_RATE_* limits through PTB's
+# AIORateLimiter, which also retries after a 429's retry_after.
+TELEGRAM_RATE_LIMIT = env_bool("TELEGRAM_RATE_LIMIT", True)
+# Per-user flood limit: more than BOT_FLOOD_LIMIT updates in the window get a polite "slow down".
+BOT_FLOOD_LIMIT = env_int("BOT_FLOOD_LIMIT", 20, minimum=1)
+BOT_FLOOD_WINDOW_SECONDS = env_float("BOT_FLOOD_WINDOW_SECONDS", 10.0, minimum=0.1, maximum=3600.0)
+# Updates handled at once by one bot process (one user's flood cannot block the rest).
+BOT_CONCURRENT_UPDATES = env_int("BOT_CONCURRENT_UPDATES", 64, minimum=1)
+# Threads (and so database connections) one bot process uses for ORM work, so
+# different users' updates reach the database side by side. Keep the sum over
+# all processes under PostgreSQL's max_connections. SQLite serialises writes
+# anyway (IMMEDIATE transactions), so one thread is its default.
+BOT_DB_THREADS = env_int(
+    "BOT_DB_THREADS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 8, minimum=1
+)

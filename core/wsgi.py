@@ -1,0 +1,8 @@
+"""WSGI entry point, for servers that prefer WSGI."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
+application = get_wsgi_application()
