@@ -1,0 +1,176 @@
+"""Django admin of the booking domain: the catalogue with its rules, and bookings.
+
+Resources and their opening hours are plain data, edited here. Bookings are
+not: the admin shows them read-only with their history, and changes their
+status only through the services (actions approve, reject, cancel, acting
+as the signed-in staff user), so every rule, history row and notification
+happens exactly as it does from the bot or the API.
+"""
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from bookings import services
+from bookings.errors import BookingError
+from bookings.models import Booking, BookingEvent, OpeningHours, Resource
+from bookings.rules import local_midnight, site_zone
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "category", "location", "is_active", "requires_approval", "requires_check_in")
+    list_filter = ("kind", "category", "is_active", "requires_approval", "requires_check_in")
+    search_fields = ("name", "category", "location", "description")
+    inlines = [OpeningHoursInline]
+    fieldsets = (
+        (_("Catalogue"), {"fields": ("name", "kind", "category", "location", "description", "is_active")}),
+        (
+            _("Booking rules"),
+            {
+                "fields": (
+                    "slot_minutes",
+                    ("min_duration_minutes", "max_duration_minutes"),
+                    ("min_notice_minutes", "max_advance_days"),
+                    "buffer_minutes",
+                    "requires_approval",
+                ),
+                "description": _("Opening hours are below; a resource without any is open around the clock."),
+            },
+        ),
+        (_("Check-in"), {"fields": ("requires_check_in", "check_in_opens_minutes", "check_in_grace_minutes")}),
+    )
+
+
+class BookingDayFilter(admin.SimpleListFilter):
+    """Bookings that meet a local day (or span of days) of the site's calendar."""
+
+    title = _("day")
+    parameter_name = "day"
+    # value → (first day as an offset from today, number of days)
+    SPANS = {"today": (0, 1), "tomorrow": (1, 1), "next_7_days": (0, 7), "yesterday": (-1, 1)}
+
+    def lookups(self, request, model_admin):
+        return [
+            ("yesterday", _("Yesterday")),
+            ("today", _("Today")),
+            ("tomorrow", _("Tomorrow")),
+            ("next_7_days", _("Next 7 days")),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() not in self.SPANS:
+            return queryset
+        offset, days = self.SPANS[self.value()]
+        first = timezone.now().astimezone(site_zone()).date() + timedelta(days=offset)
+        return queryset.filter(
+            start__lt=local_midnight(first + timedelta(days=days)), end__gt=local_midnight(first)
+        )
+
+
+class BookingEventInline(admin.TabularInline):
+    """The status history, oldest first; written only by the services."""
+
+    model = BookingEvent
+    fields = ("at", "from_status", "to_status", "by", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+# The service of each admin action, and how its success is counted.
+TRANSITIONS = {
+    "approve": (
+        services.booking_approve,
+        lambda n: ngettext("%(count)d booking approved.", "%(count)d bookings approved.", n),
+    ),
+    "reject": (
+        services.booking_reject,
+        lambda n: ngettext("%(count)d booking rejected.", "%(count)d bookings rejected.", n),
+    ),
+    "cancel": (
+        services.booking_cancel,
+        lambda n: ngettext("%(count)d booking cancelled.", "%(count)d bookings cancelled.", n),
+    ),
+}
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = ("id", "resource", "user", "start", "end", "status", "checked_in_at")
+    list_filter = ("status", BookingDayFilter, ("resource", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("resource", "user")
+    search_fields = ("resource__name", "user__username", "user__first_name", "user__telegram_username", "note")
+    date_hierarchy = "start"
+    fields = (
+        "resource",
+        "user",
+        ("start", "end"),
+        "blocked_until",
+        "status",
+        "note",
+        ("check_in_deadline", "checked_in_at"),
+        ("created_at", "updated_at"),
+    )
+    readonly_fields = flatten(fields)
+    inlines = [BookingEventInline]
+    actions = ["approve_bookings", "reject_bookings", "cancel_bookings"]
+
+    # Bookings are made and changed through the services only (bot, API, the
+    # actions below); the admin never writes a booking row itself.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_transition_permission(self, request):
+        """Who may run the status actions: staff allowed to change bookings."""
+        return request.user.is_staff and request.user.has_perm("bookings.change_booking")
+
+    @admin.action(description=_("Approve selected bookings"), permissions=["transition"])
+    def approve_bookings(self, request, queryset):
+        self._run_transition(request, queryset, "approve")
+
+    @admin.action(description=_("Reject selected bookings"), permissions=["transition"])
+    def reject_bookings(self, request, queryset):
+        self._run_transition(request, queryset, "reject")
+
+    @admin.action(description=_("Cancel selected bookings"), permissions=["transition"])
+    def cancel_bookings(self, request, queryset):
+        self._run_transition(request, queryset, "cancel")
+
+    def _run_transition(self, request, queryset, name):
+        """Apply one service to each booking; report each refusal and the count of successes."""
+        service, success_message = TRANSITIONS[name]
+        done = 0
+        for booking in queryset.select_related("resource", "user"):
+            try:
+                service(booking=booking, by=request.user)
+            except BookingError as exc:
+                messages.error(request, f"{booking}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(request, success_message(done) % {"count": done})

@@ -1,0 +1,103 @@
+"""Every API error as one JSON shape: {"code": …, "detail": …[, "fields": {…}]}.
+
+This is the one place where a domain error (bookings.errors.BookingError)
+becomes an HTTP answer: 409 for a slot that is taken, 403 for an action the
+user may not take, 400 for every other rule violation. DRF's own errors
+(401, 403, 404, 405, malformed input) get the same shape, so a client reads
+`code` and never parses prose. Messages follow the request's language
+(LocaleMiddleware activates it before the view runs).
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from bookings import errors
+
+# Domain errors that are not "your request breaks a rule" (400).
+DOMAIN_ERROR_STATUS = {
+    errors.SlotTaken: status.HTTP_409_CONFLICT,
+    errors.NotAllowed: status.HTTP_403_FORBIDDEN,
+}
+
+# DRF names a refused permission "permission_denied"; the API uses the
+# domain's code for the same thing, so clients match one code.
+NOT_ALLOWED = errors.NotAllowed.code
+
+
+def exception_handler(exc, context):
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: domain and DRF errors → JSON error body.
+
+    Anything else is a bug and is left to Django (a 500 that Sentry sees).
+    """
+    if isinstance(exc, errors.BookingError):
+        return Response(error_body(exc.code, exc.message), status=domain_error_status(exc))
+    exc = _as_api_exception(exc)
+    response = drf_exception_handler(exc, context)  # keeps headers: WWW-Authenticate, Allow, Retry-After
+    if response is not None:
+        response.data = api_exception_body(exc)
+    return response
+
+
+def domain_error_status(exc):
+    return next(
+        (code for error_class, code in DOMAIN_ERROR_STATUS.items() if isinstance(exc, error_class)),
+        status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def error_body(code, detail, fields=None):
+    body = {"code": code, "detail": str(detail)}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def api_exception_body(exc):
+    if isinstance(exc, exceptions.ValidationError):
+        return validation_error_body(exc.detail)
+    if isinstance(exc, exceptions.PermissionDenied):
+        return error_body(NOT_ALLOWED, exc.detail)
+    return error_body(getattr(exc.detail, "code", None) or exc.default_code, exc.detail)
+
+
+def validation_error_body(detail):
+    """The first failing field names the error; "fields" lists every message by field.
+
+    Nested input (a list or object where a value was expected) is flattened
+    to dotted names, e.g. "start" or "non_field_errors".
+    """
+    problems = list(_flatten(detail))
+    if not problems:
+        return error_body("invalid", _("Invalid input."))
+    fields = {}
+    for name, message in problems:
+        fields.setdefault(name, []).append(str(message))
+    first_name, first_message = problems[0]
+    code = getattr(first_message, "code", None) or "invalid"
+    detail_text = first_message if first_name == "non_field_errors" else f"{first_name}: {first_message}"
+    return error_body(code, detail_text, fields)
+
+
+def _flatten(detail, prefix=""):
+    """(field name, ErrorDetail) pairs of a DRF ValidationError's nested detail."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(detail, list):
+        for value in detail:
+            yield from _flatten(value, prefix)
+    else:
+        yield prefix or "non_field_errors", detail
+
+
+def _as_api_exception(exc):
+    """Django's own 404 and 403 as the DRF exceptions they stand for."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    return exc

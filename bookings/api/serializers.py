@@ -1,0 +1,267 @@
+"""Serializers of the REST API: parse requests into domain arguments, render results.
+
+Input serializers only parse and check shapes (types, ranges, choices); the
+booking rules stay in bookings.rules and bookings.services, so the API never
+judges a booking differently from the bot. Datetimes are ISO 8601; one
+written without an offset is read in the site's time zone (settings.TIME_ZONE),
+and every datetime is answered with its offset in that zone.
+"""
+
+from datetime import UTC, datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from bookings import errors, selectors
+from bookings.models import Booking, BookingEvent, BookingStatus, OpeningHours, Resource, ResourceKind
+from bookings.rules import site_zone
+
+# Outside these bounds, date arithmetic (time zones, buffers, local midnights)
+# would overflow; no booking lives there, so such input is simply invalid.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+MAX_ID = 2**63 - 1  # BigAutoField
+
+
+# --- Fields -------------------------------------------------------------------
+
+
+class SiteDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date and time; without an offset it is read in the site's zone.
+
+    Every parse failure has the code "invalid_datetime", whatever DRF found
+    wrong (format, range, a local time that a clock change skips or repeats).
+    """
+
+    default_error_messages = {
+        "unclear_local_time": _("This local time is skipped or repeated by a clock change in {zone}: give its offset.")
+    }
+
+    def default_timezone(self):
+        return site_zone()
+
+    def to_internal_value(self, value):
+        try:
+            moment = super().to_internal_value(value)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(str(exc.detail[0]), code="invalid_datetime") from None
+        if not EARLIEST <= moment < LATEST:
+            raise serializers.ValidationError(
+                _("Datetime out of range: use a year between 1900 and 8999."), code="invalid_datetime"
+            )
+        return moment
+
+    def enforce_timezone(self, value):
+        # DRF reads a local time that a clock change skips or repeats as one of
+        # two instants; a booking must not silently move by an hour.
+        if timezone.is_naive(value) and _changes_with_fold(value, self.default_timezone()):
+            self.fail("unclear_local_time", zone=self.default_timezone())
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:  # DRF guards astimezone() of aware values, not its checks of naive ones
+            self.fail("overflow")
+
+
+def _changes_with_fold(local, zone):
+    """True for a local time in a DST gap or overlap: it has two readings in `zone`."""
+    return local.replace(tzinfo=zone, fold=0).utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset()
+
+
+class SiteDateField(serializers.DateField):
+    """A local date, YYYY-MM-DD; every parse failure has the code "invalid_date"."""
+
+    def to_internal_value(self, value):
+        try:
+            day = super().to_internal_value(value)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(str(exc.detail[0]), code="invalid_date") from None
+        if not EARLIEST.date() <= day < LATEST.date():
+            raise serializers.ValidationError(
+                _("Date out of range: use a year between 1900 and 8999."), code="invalid_date"
+            )
+        return day
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ResourceRefField(serializers.IntegerField):
+    """A resource id in a request body, resolved to the Resource (inactive ones too,
+    so that booking one is answered "resource_inactive", not "unknown")."""
+
+    default_error_messages = {"unknown_resource": _("There is no resource with this id.")}
+
+    def to_internal_value(self, data):
+        try:
+            resource_id = super().to_internal_value(data)
+        except serializers.ValidationError:
+            self.fail("unknown_resource")
+        resource = (
+            selectors.resource_get(resource_id=resource_id, include_inactive=True)
+            if 1 <= resource_id <= MAX_ID
+            else None
+        )
+        if resource is None:
+            self.fail("unknown_resource")
+        return resource
+
+
+class IdField(serializers.IntegerField):
+    """A positive database id in a query string."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+# --- Query strings ------------------------------------------------------------
+
+
+class ResourceFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ResourceKind.choices, required=False)
+    category = serializers.CharField(required=False, max_length=60, help_text=_("Case-insensitive."))
+
+
+class DayQuerySerializer(serializers.Serializer):
+    date = SiteDateField(required=False, help_text=_("A local date, YYYY-MM-DD; today when omitted."))
+
+
+class TimeRangeQuerySerializer(ResourceFilterSerializer):
+    start = SiteDateTimeField(help_text=_("ISO 8601; without an offset, read in the site's time zone."))
+    end = SiteDateTimeField(help_text=_("ISO 8601; must be after start."))
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise errors.InvalidTimeRange()
+        return attrs
+
+
+class BookingFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=BookingStatus.choices, required=False)
+    resource = IdField(required=False, help_text=_("A resource id."))
+
+
+# --- Request bodies -----------------------------------------------------------
+
+
+class BookingCreateSerializer(serializers.Serializer):
+    resource = ResourceRefField(help_text=_("The id of the resource to book."))
+    start = SiteDateTimeField(help_text=_("ISO 8601; without an offset, read in the site's time zone."))
+    end = SiteDateTimeField(help_text=_("ISO 8601; must be after start."))
+    # Its length is a domain rule (bookings.rules.validate_note), answered "note_too_long".
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text=_("Shown to the user."))
+
+
+# --- Responses ----------------------------------------------------------------
+
+
+class OpeningHoursSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OpeningHours
+        fields = ["weekday", "opens", "closes"]
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Resource
+        fields = ["id", "name", "kind", "category", "location", "description"]
+
+
+class ResourceRulesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Resource
+        fields = [
+            "slot_minutes",
+            "min_duration_minutes",
+            "max_duration_minutes",
+            "min_notice_minutes",
+            "max_advance_days",
+            "requires_approval",
+            "requires_check_in",
+            "check_in_opens_minutes",
+            "check_in_grace_minutes",
+            "buffer_minutes",
+        ]
+
+
+class ResourceDetailSerializer(ResourceSerializer):
+    rules = ResourceRulesSerializer(source="*", read_only=True)
+    opening_hours = OpeningHoursSerializer(
+        many=True, read_only=True, help_text=_("Weekday 0 is Monday. No rows at all: open around the clock.")
+    )
+
+    class Meta(ResourceSerializer.Meta):
+        fields = ResourceSerializer.Meta.fields + ["rules", "opening_hours"]
+
+
+class IntervalSerializer(serializers.Serializer):
+    start = SiteDateTimeField()
+    end = SiteDateTimeField()
+
+
+class ResourceAvailabilitySerializer(serializers.Serializer):
+    resource = serializers.IntegerField()
+    date = serializers.DateField()
+    free = IntervalSerializer(many=True, help_text=_("Every booking inside one of these is accepted."))
+
+
+class BookingEventSerializer(serializers.ModelSerializer):
+    at = SiteDateTimeField()
+    by = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text=_("The user who made the change; null for the system.")
+    )
+
+    class Meta:
+        model = BookingEvent
+        fields = ["from_status", "to_status", "at", "by", "reason"]
+
+
+class BookingSerializer(serializers.ModelSerializer):
+    resource_name = serializers.CharField(source="resource.name", read_only=True)
+    start = SiteDateTimeField()
+    end = SiteDateTimeField()
+    check_in_deadline = SiteDateTimeField(allow_null=True)
+    checked_in_at = SiteDateTimeField(allow_null=True)
+    created_at = SiteDateTimeField()
+
+    class Meta:
+        model = Booking
+        fields = [
+            "id",
+            "resource",
+            "resource_name",
+            "user",
+            "start",
+            "end",
+            "status",
+            "note",
+            "check_in_deadline",
+            "checked_in_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingDetailSerializer(BookingSerializer):
+    events = BookingEventSerializer(many=True, read_only=True, help_text=_("The status history, oldest first."))
+
+    class Meta(BookingSerializer.Meta):
+        fields = BookingSerializer.Meta.fields + ["events"]
+        read_only_fields = fields
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer."""
+
+    code = serializers.CharField(help_text=_("Stable, for programs: e.g. slot_taken, not_found, invalid_datetime."))
+    detail = serializers.CharField(help_text=_("For people, in the request's language."))
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text=_("Validation errors only: the messages of each failing field."),
+    )
+

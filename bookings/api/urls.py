@@ -1,0 +1,28 @@
+"""Routes of the REST API, included under /api/ by core.urls.
+
+Paths work with and without the trailing slash: a POST to /api/bookings
+must not meet a redirect that drops its body. Any other path answers the
+API's JSON 404.
+"""
+
+from django.urls import re_path
+from rest_framework.routers import SimpleRouter
+
+from bookings.api import views
+
+
+class OptionalSlashRouter(SimpleRouter):
+    def __init__(self):
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("resources", views.ResourceViewSet, basename="resource")
+router.register("bookings", views.BookingViewSet, basename="booking")
+
+urlpatterns = [
+    *router.urls,
+    re_path(r"^availability/?$", views.AvailabilityView.as_view(), name="availability"),
+    re_path(r"", views.api_not_found),
+]

@@ -1,0 +1,240 @@
+"""Views of the REST API: parse with a serializer, call one selector or service, render.
+
+No rule lives here. Errors are raised, never rendered: bookings.api.errors
+turns each into the JSON error body. A user reaches only their own bookings
+(another's is "not found", so ids cannot be probed); staff reach all.
+"""
+
+from django.http import JsonResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bookings import selectors, services
+from bookings.api import serializers as s
+from bookings.api.errors import error_body
+from bookings.api.pagination import BoundedLimitOffsetPagination
+from bookings.api.permissions import IsStaff
+from bookings.rules import site_zone
+
+# At most 18 digits: every such id fits a bigint, so a longer one is simply not found.
+ID_PATTERN = "[0-9]{1,18}"
+
+ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed input or a booking rule broken (code names which: invalid_datetime, too_long, …).",
+    401: "No or invalid credentials (code not_authenticated or authentication_failed).",
+    403: "Not allowed (code not_allowed): staff-only action, or a CSRF failure with session auth.",
+    404: "No such object, or not yours (code not_found).",
+    409: "The time is already booked (code slot_taken).",
+}
+
+
+def error_responses(*statuses):
+    """The error answers an endpoint can give, for the OpenAPI schema."""
+    return {code: OpenApiResponse(s.ErrorSerializer, description=ERROR_DESCRIPTIONS[code]) for code in statuses}
+
+
+def parse(serializer_class, data):
+    """Validated input, or a ValidationError that the exception handler renders."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def site_today():
+    return timezone.now().astimezone(site_zone()).date()
+
+
+class ResourceViewSet(viewsets.GenericViewSet):
+    """The catalogue of bookable resources (active ones only)."""
+
+    serializer_class = s.ResourceSerializer
+    pagination_class = BoundedLimitOffsetPagination
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        summary="List resources",
+        parameters=[s.ResourceFilterSerializer],
+        responses={200: s.ResourceSerializer(many=True), **error_responses(400, 401)},
+    )
+    def list(self, request):
+        filters = parse(s.ResourceFilterSerializer, request.query_params)
+        page = self.paginate_queryset(selectors.resources_list(**filters))
+        return self.get_paginated_response(s.ResourceSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="A resource with its booking rules and opening hours",
+        parameters=[ID_PARAMETER],
+        responses={200: s.ResourceDetailSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request, pk):
+        return Response(s.ResourceDetailSerializer(self._resource(pk)).data)
+
+    @extend_schema(
+        summary="The free intervals of a resource on a day",
+        description=(
+            "Every booking that lies inside one of these intervals (on the slot grid, within the "
+            "duration limits) is accepted. Times are ISO 8601 with the site's offset."
+        ),
+        parameters=[ID_PARAMETER, s.DayQuerySerializer],
+        responses={200: s.ResourceAvailabilitySerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def availability(self, request, pk):
+        resource = self._resource(pk)
+        day = parse(s.DayQuerySerializer, request.query_params).get("date") or site_today()
+        free = selectors.resource_free_intervals(resource=resource, day=day)
+        return Response(s.ResourceAvailabilitySerializer({"resource": resource.pk, "date": day, "free": free}).data)
+
+    def _resource(self, pk):
+        resource = selectors.resource_get(resource_id=int(pk))
+        if resource is None:
+            raise exceptions.NotFound()
+        return resource
+
+
+class AvailabilityView(APIView):
+    """Availability first: pick a time, see what is free for all of it."""
+
+    @extend_schema(
+        summary="Resources free for a whole time range",
+        description="The active resources a booking from start to end would be accepted for, by every rule.",
+        parameters=[s.TimeRangeQuerySerializer],
+        responses={200: s.ResourceSerializer(many=True), **error_responses(400, 401)},
+    )
+    def get(self, request):
+        query = parse(s.TimeRangeQuerySerializer, request.query_params)
+        resources = selectors.resources_free_between(**query)
+        return Response(s.ResourceSerializer(resources, many=True).data)
+
+
+BOOKING_CREATE_EXAMPLE = OpenApiExample(
+    "Book resource 1 for an hour",
+    value={"resource": 1, "start": "2030-06-04T10:00:00+02:00", "end": "2030-06-04T11:00:00+02:00", "note": ""},
+    request_only=True,
+)
+SLOT_TAKEN_EXAMPLE = OpenApiExample(
+    "Slot taken",
+    value={"code": "slot_taken", "detail": "This time is already booked."},
+    response_only=True,
+    status_codes=["409"],
+)
+
+
+class BookingViewSet(viewsets.GenericViewSet):
+    """Bookings: a user's own, or everyone's for staff."""
+
+    serializer_class = s.BookingSerializer
+    pagination_class = BoundedLimitOffsetPagination
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        summary="List bookings (newest first)",
+        parameters=[s.BookingFilterSerializer],
+        responses={200: s.BookingSerializer(many=True), **error_responses(400, 401)},
+    )
+    def list(self, request):
+        filters = parse(s.BookingFilterSerializer, request.query_params)
+        bookings = selectors.bookings_visible_to(
+            user=request.user, status=filters.get("status"), resource_id=filters.get("resource")
+        )
+        page = self.paginate_queryset(bookings)
+        return self.get_paginated_response(s.BookingSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Book a resource",
+        description=(
+            "Answers the booking: status `confirmed`, or `pending` when the resource needs approval. "
+            "A datetime without an offset is read in the site's time zone."
+        ),
+        request=s.BookingCreateSerializer,
+        responses={201: s.BookingDetailSerializer, **error_responses(400, 401, 409)},
+        examples=[BOOKING_CREATE_EXAMPLE, SLOT_TAKEN_EXAMPLE],
+    )
+    def create(self, request):
+        booking = services.booking_create(user=request.user, **parse(s.BookingCreateSerializer, request.data))
+        return Response(s.BookingDetailSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="A booking with its status history",
+        parameters=[ID_PARAMETER],
+        responses={200: s.BookingDetailSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request, pk):
+        return Response(s.BookingDetailSerializer(self._booking(request, pk)).data)
+
+    @extend_schema(
+        summary="Cancel a booking before it starts",
+        parameters=[ID_PARAMETER],
+        request=s.ReasonSerializer,
+        responses={200: s.BookingDetailSerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk):
+        reason = parse(s.ReasonSerializer, request.data)["reason"]
+        return self._transition(request, pk, services.booking_cancel, reason=reason)
+
+    @extend_schema(
+        summary="Check in (picked up / arrived)",
+        parameters=[ID_PARAMETER],
+        description="Allowed from the check-in window's opening (before the start) until start plus grace.",
+        request=None,
+        responses={200: s.BookingDetailSerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="check-in")
+    def check_in(self, request, pk):
+        return self._transition(request, pk, services.booking_check_in)
+
+    @extend_schema(
+        summary="Finish an active booking early (return)",
+        parameters=[ID_PARAMETER],
+        description="The rest of the slot becomes free for others.",
+        request=None,
+        responses={200: s.BookingDetailSerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk):
+        return self._transition(request, pk, services.booking_finish)
+
+    @extend_schema(
+        summary="Approve a pending booking (staff)",
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={200: s.BookingDetailSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsStaff])
+    def approve(self, request, pk):
+        return self._transition(request, pk, services.booking_approve)
+
+    @extend_schema(
+        summary="Reject a pending booking (staff)",
+        parameters=[ID_PARAMETER],
+        request=s.ReasonSerializer,
+        responses={200: s.BookingDetailSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsStaff])
+    def reject(self, request, pk):
+        reason = parse(s.ReasonSerializer, request.data)["reason"]
+        return self._transition(request, pk, services.booking_reject, reason=reason)
+
+    def _booking(self, request, pk):
+        booking = selectors.booking_get(booking_id=int(pk), user=request.user)
+        if booking is None:
+            raise exceptions.NotFound()
+        return booking
+
+    def _transition(self, request, pk, service, **arguments):
+        booking = service(booking=self._booking(request, pk), by=request.user, **arguments)
+        return Response(s.BookingDetailSerializer(booking).data)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any other path under /api/: the API's JSON 404, not Django's HTML page."""
+    return JsonResponse(error_body(exceptions.NotFound.default_code, exceptions.NotFound.default_detail), status=404)

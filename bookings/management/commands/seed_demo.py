@@ -1,0 +1,107 @@
+"""manage.py seed_demo: a small demo catalogue with varied rules; safe to run twice.
+
+Demo resources allow short bookings on a 5-minute grid with no notice, so a
+newcomer sees a booking go active, complete or expire within minutes.
+"""
+
+from datetime import time
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from bookings.models import OpeningHours, Resource, ResourceKind
+
+WEEKDAYS = range(0, 5)
+EVERY_DAY = range(0, 7)
+
+DEMO = [
+    {
+        "name": "Projector Epson EB-W06",
+        "kind": ResourceKind.EQUIPMENT,
+        "category": "AV",
+        "location": "Media desk, room 101",
+        "description": "Portable projector with HDMI and VGA; carry case and remote included.",
+        "rules": dict(slot_minutes=5, min_duration_minutes=5, max_duration_minutes=240,
+                      requires_check_in=True, check_in_opens_minutes=15, check_in_grace_minutes=5),
+        "hours": None,
+    },
+    {
+        "name": "Camera Sony A7 III",
+        "kind": ResourceKind.EQUIPMENT,
+        "category": "Photo",
+        "location": "Media desk, room 101",
+        "description": "Full-frame camera with a 28-70 mm lens and two batteries.",
+        "rules": dict(slot_minutes=5, min_duration_minutes=5, max_duration_minutes=480,
+                      requires_approval=True, buffer_minutes=5, max_advance_days=14),
+        "hours": None,
+    },
+    {
+        "name": "Laptop cart (30 laptops)",
+        "kind": ResourceKind.EQUIPMENT,
+        "category": "IT",
+        "location": "IT office, room 12",
+        "description": "Charging cart with 30 school laptops.",
+        "rules": dict(slot_minutes=15, min_duration_minutes=15, max_duration_minutes=180, buffer_minutes=15,
+                      min_notice_minutes=60),
+        "hours": (WEEKDAYS, [(time(7, 30), time(17, 0))]),
+    },
+    {
+        "name": "Meeting room Orion",
+        "kind": ResourceKind.SPACE,
+        "category": "Rooms",
+        "location": "2nd floor",
+        "description": "8 seats, screen and whiteboard.",
+        "rules": dict(slot_minutes=5, min_duration_minutes=5, max_duration_minutes=120),
+        "hours": None,
+    },
+    {
+        "name": "Lab bench 1",
+        "kind": ResourceKind.SPACE,
+        "category": "Lab",
+        "location": "Chemistry lab, room 204",
+        "description": "Fume hood, gas and water. Safety briefing required.",
+        "rules": dict(slot_minutes=30, min_duration_minutes=60, max_duration_minutes=240, requires_approval=True,
+                      requires_check_in=True, check_in_grace_minutes=15, buffer_minutes=30, max_advance_days=21),
+        "hours": (WEEKDAYS, [(time(8, 0), time(12, 0)), (time(13, 0), time(18, 0))]),
+    },
+    {
+        "name": "Auditorium",
+        "kind": ResourceKind.SPACE,
+        "category": "Rooms",
+        "location": "Ground floor",
+        "description": "120 seats, stage, sound system.",
+        "rules": dict(slot_minutes=30, min_duration_minutes=60, max_duration_minutes=480, requires_approval=True,
+                      min_notice_minutes=24 * 60, max_advance_days=90),
+        "hours": (EVERY_DAY, [(time(8, 0), time(22, 0))]),
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the demo catalogue (safe to run more than once)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        created = 0
+        for item in DEMO:
+            resource, was_created = Resource.objects.update_or_create(
+                name=item["name"],
+                defaults={
+                    "kind": item["kind"],
+                    "category": item["category"],
+                    "location": item["location"],
+                    "description": item["description"],
+                    "is_active": True,
+                    **item["rules"],
+                },
+            )
+            created += was_created
+            resource.opening_hours.all().delete()
+            if item["hours"]:
+                days, intervals = item["hours"]
+                OpeningHours.objects.bulk_create(
+                    OpeningHours(resource=resource, weekday=day, opens=opens, closes=closes)
+                    for day in days
+                    for opens, closes in intervals
+                )
+        self.stdout.write(self.style.SUCCESS(f"Demo catalogue: {len(DEMO)} resources ({created} new)."))

@@ -1,0 +1,201 @@
+"""Resources, their booking rules, bookings and their status history.
+
+Writes go through bookings.services and reads through bookings.selectors;
+nothing outside this package creates these rows directly.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ResourceKind(models.TextChoices):
+    EQUIPMENT = "equipment", _("Equipment")
+    SPACE = "space", _("Space")
+
+
+class Resource(models.Model):
+    """Something people book: a projector, a camera, a lab bench, a room.
+
+    Its booking rules live on the row, so each resource can have its own.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=ResourceKind.choices)
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    # Booking rules. Durations are in minutes; the grid is counted from local midnight.
+    slot_minutes = models.PositiveIntegerField(
+        _("slot grid (minutes)"), default=30, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+    min_duration_minutes = models.PositiveIntegerField(_("minimum duration (minutes)"), default=30)
+    max_duration_minutes = models.PositiveIntegerField(_("maximum duration (minutes)"), default=4 * 60)
+    min_notice_minutes = models.PositiveIntegerField(
+        _("minimum notice (minutes)"), default=0, help_text=_("How long before its start a booking must be made.")
+    )
+    max_advance_days = models.PositiveIntegerField(
+        _("bookable days ahead"), default=30, validators=[MinValueValidator(1), MaxValueValidator(366)]
+    )
+    requires_approval = models.BooleanField(_("needs admin approval"), default=False)
+    requires_check_in = models.BooleanField(_("needs check-in"), default=False)
+    check_in_opens_minutes = models.PositiveIntegerField(
+        _("check-in opens (minutes before start)"), default=15
+    )
+    check_in_grace_minutes = models.PositiveIntegerField(
+        _("check-in grace (minutes after start)"), default=15,
+        help_text=_("A booking not checked in by start + grace expires and its time is freed."),
+    )
+    buffer_minutes = models.PositiveIntegerField(
+        _("buffer after each booking (minutes)"), default=0,
+        help_text=_("Time kept free after a booking (cleaning, charging, hand-over)."),
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "category", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_duration_minutes__lte=models.F("max_duration_minutes")),
+                name="resource_min_duration_lte_max",
+            ),
+            models.CheckConstraint(condition=Q(min_duration_minutes__gt=0), name="resource_min_duration_positive"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def slot(self):
+        return timedelta(minutes=self.slot_minutes)
+
+    @property
+    def buffer(self):
+        return timedelta(minutes=self.buffer_minutes)
+
+
+class OpeningHours(models.Model):
+    """One opening interval of a resource on a weekday, in the site's time zone.
+
+    A resource with no rows at all is open around the clock; a weekday with
+    no row is closed. Several rows on one day give a break (e.g. lunch).
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(_("closes"))
+
+    class Meta:
+        ordering = ["resource", "weekday", "opens"]
+        verbose_name_plural = _("opening hours")
+        constraints = [
+            models.CheckConstraint(condition=Q(opens__lt=models.F("closes")), name="opening_hours_opens_before_closes"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
+
+
+class BookingStatus(models.TextChoices):
+    PENDING = "pending", _("pending approval")
+    CONFIRMED = "confirmed", _("confirmed")
+    ACTIVE = "active", _("active")
+    COMPLETED = "completed", _("completed")
+    EXPIRED = "expired", _("expired")
+    CANCELLED = "cancelled", _("cancelled")
+    REJECTED = "rejected", _("rejected")
+
+
+# Statuses that hold their time: the exclusion constraint covers exactly these.
+LIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.ACTIVE)
+LIVE_Q = Q(status__in=LIVE_STATUSES)
+
+
+class Booking(models.Model):
+    """A user's hold on a resource from start to end.
+
+    `blocked_until` is end plus the resource's buffer at booking time: the
+    time range [start, blocked_until) is what no other live booking of the
+    resource may overlap (an exclusion constraint on PostgreSQL).
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="bookings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    blocked_until = models.DateTimeField(_("blocked until"))
+    status = models.CharField(_("status"), max_length=16, choices=BookingStatus.choices)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    check_in_deadline = models.DateTimeField(
+        _("check in by"), null=True, blank=True,
+        help_text=_("Set when the resource needs check-in: start plus grace, fixed at booking time."),
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="booking_start_before_end"),
+            models.CheckConstraint(condition=Q(end__lte=models.F("blocked_until")), name="booking_end_within_block"),
+            # The exclusion constraint against overlaps is added by a PostgreSQL-only
+            # migration (0002), since SQLite has no GiST; see services.booking_create.
+        ]
+        indexes = [
+            # Live bookings are the few future/current ones, so partial indexes over
+            # them stay small however many finished bookings the table holds.
+            models.Index(fields=["resource", "start"], condition=LIVE_Q, name="booking_live_resource_start"),
+            models.Index(fields=["status", "start"], condition=LIVE_Q, name="booking_live_status_start"),
+            models.Index(fields=["status", "end"], condition=LIVE_Q, name="booking_live_status_end"),
+            models.Index(
+                fields=["status", "check_in_deadline"], condition=LIVE_Q, name="booking_live_status_deadline"
+            ),
+            models.Index(fields=["user", "start"], name="booking_user_start"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.resource} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} ({self.status})"
+
+    @property
+    def is_live(self):
+        return self.status in LIVE_STATUSES
+
+
+class BookingEvent(models.Model):
+    """One status change of a booking: from, to, when, by whom (or the system), why."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=16, choices=BookingStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=BookingStatus.choices)
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text=_("Empty when the system made the change (a scheduled sweep)."),
+    )
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["booking", "at"])]
+
+    def __str__(self):
+        return f"{self.from_status or '∅'} → {self.to_status}"

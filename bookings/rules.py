@@ -1,0 +1,187 @@
+"""The booking rules of a resource, in one place.
+
+Services validate a requested booking with `validate_booking_times`; the
+selectors build free slots from the same functions (`opening_intervals`,
+`earliest_start`, `last_bookable_day`, `durations`), so a rule such as
+"max 4 h" or "on a 30-minute grid" is written exactly once.
+"""
+
+import zoneinfo
+from datetime import UTC, datetime, time, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bookings import errors
+
+MAX_NOTE_LENGTH = 500
+
+
+def site_zone():
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def format_minutes(minutes):
+    """'45 min', '2 h', '1 h 30 min' — how rules read in messages."""
+    hours, rest = divmod(int(minutes), 60)
+    if hours and rest:
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": rest}
+    if hours:
+        return _("%(h)s h") % {"h": hours}
+    return _("%(m)s min") % {"m": rest}
+
+
+def local_midnight(day):
+    return datetime.combine(day, time.min, tzinfo=site_zone())
+
+
+def opening_intervals(resource, day):
+    """The resource's open intervals on a local date, as aware datetimes.
+
+    No opening-hours rows at all means open around the clock; rows for other
+    weekdays only mean closed on this one. Uses a prefetched
+    `opening_hours` when the caller loaded it.
+    """
+    rows = list(resource.opening_hours.all())
+    midnight = local_midnight(day)
+    if not rows:
+        return [(midnight, local_midnight(day + timedelta(days=1)))]
+    zone = site_zone()
+    return [
+        (datetime.combine(day, row.opens, tzinfo=zone), datetime.combine(day, row.closes, tzinfo=zone))
+        for row in sorted(rows, key=lambda r: r.opens)
+        if row.weekday == day.weekday()
+    ]
+
+
+def minutes_since_local_midnight(moment):
+    local = moment.astimezone(site_zone())
+    return local.hour * 60 + local.minute, local.second or local.microsecond
+
+
+def is_on_grid(resource, moment):
+    minutes, leftover = minutes_since_local_midnight(moment)
+    return not leftover and minutes % resource.slot_minutes == 0
+
+
+def round_up_to_grid(resource, moment):
+    """The first grid point of the resource at or after `moment`, as an existing local time.
+
+    The grid is wall-clock: aware datetimes sharing one zone subtract and add
+    as wall-clock times in Python. A grid point inside the spring-forward gap
+    (02:00 in Europe/Berlin) does not exist; normalising through UTC moves
+    it to the same instant's real local time (03:00).
+    """
+    midnight, elapsed, slot = _grid_position(resource, moment)
+    point = normalised(midnight + timedelta(seconds=-(-elapsed // slot) * slot))  # ceiling division
+    # A point in the gap lands on an instant whose local time may be off the grid: go on from there.
+    return point if is_on_grid(resource, point) else round_up_to_grid(resource, point)
+
+
+def round_down_to_grid(resource, moment):
+    """The last grid point of the resource at or before `moment`, as an existing local time."""
+    midnight, elapsed, slot = _grid_position(resource, moment)
+    steps = elapsed // slot
+    while True:
+        point = normalised(midnight + timedelta(seconds=steps * slot))
+        if point.astimezone(UTC) <= moment.astimezone(UTC) and is_on_grid(resource, point):
+            return point
+        steps -= 1  # the point fell in the spring-forward gap, which maps later
+
+
+def _grid_position(resource, moment):
+    """(local midnight, wall-clock seconds since it, slot seconds) of `moment`."""
+    local = normalised(moment)
+    midnight = local_midnight(local.date())
+    return midnight, (local - midnight).total_seconds(), resource.slot_minutes * 60
+
+
+def normalised(moment):
+    """The same instant as a real local time of the site's zone."""
+    return moment.astimezone(UTC).astimezone(site_zone())
+
+
+def length_of(start, end):
+    """Elapsed time from start to end; real time even on a DST day, whatever zones they carry."""
+    return end.astimezone(UTC) - start.astimezone(UTC)
+
+
+def add_elapsed(moment, duration):
+    """`moment` plus real elapsed time (Python's aware + timedelta is wall-clock within one zone)."""
+    return normalised(moment.astimezone(UTC) + duration)
+
+
+def earliest_start(resource, now):
+    """When the earliest booking may start: now plus minimum notice, on the grid."""
+    return round_up_to_grid(resource, now + timedelta(minutes=resource.min_notice_minutes))
+
+
+def last_bookable_day(resource, now):
+    return now.astimezone(site_zone()).date() + timedelta(days=resource.max_advance_days)
+
+
+def durations(resource):
+    """Every allowed length, on the grid, from the minimum to the maximum."""
+    slot = resource.slot_minutes
+    first = -(-resource.min_duration_minutes // slot) * slot
+    return [timedelta(minutes=m) for m in range(first, resource.max_duration_minutes + 1, slot)]
+
+
+def check_in_window(resource, start, end):
+    """(opens, closes) of the check-in window of a booking from start to end."""
+    opens = start - timedelta(minutes=resource.check_in_opens_minutes)
+    if resource.requires_check_in:
+        return opens, min(start + timedelta(minutes=resource.check_in_grace_minutes), end)
+    return opens, end
+
+
+def check_in_deadline(resource, start, end):
+    """When a booking that needs check-in expires unless checked in; None if none is needed."""
+    return check_in_window(resource, start, end)[1] if resource.requires_check_in else None
+
+
+def validate_booking_times(resource, start, end, *, now=None):
+    """Raise the BookingError that a booking of `resource` from start to end breaks, if any.
+
+    Overlap with other bookings is not checked here: that needs the
+    database (services.booking_create and the exclusion constraint).
+    """
+    now = now or timezone.now()
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("validate_booking_times needs aware datetimes")
+    # Compare instants: Python compares two datetimes of one zone by wall clock,
+    # ignoring `fold`, which is wrong in the repeated hour of the autumn DST change.
+    start, end, now = start.astimezone(UTC), end.astimezone(UTC), now.astimezone(UTC)
+    if end <= start:
+        raise errors.InvalidTimeRange()
+    if not resource.is_active:
+        raise errors.ResourceInactive()
+    if start < now:
+        raise errors.InThePast()
+    if not (is_on_grid(resource, start) and is_on_grid(resource, end)):
+        raise errors.NotOnSlotGrid(minutes=resource.slot_minutes)
+    length = length_of(start, end).total_seconds() / 60
+    if length < resource.min_duration_minutes:
+        raise errors.TooShort(limit=format_minutes(resource.min_duration_minutes))
+    if length > resource.max_duration_minutes:
+        raise errors.TooLong(limit=format_minutes(resource.max_duration_minutes))
+    if start < now + timedelta(minutes=resource.min_notice_minutes):
+        raise errors.TooLateToBook(limit=format_minutes(resource.min_notice_minutes))
+    if start.astimezone(site_zone()).date() > last_bookable_day(resource, now):
+        raise errors.TooFarAhead(days=resource.max_advance_days)
+    if not fits_opening_hours(resource, start, end):
+        raise errors.OutsideOpeningHours()
+
+
+def fits_opening_hours(resource, start, end):
+    if not resource.opening_hours.all():
+        # Open around the clock: a booking may run past midnight.
+        return True
+    day = start.astimezone(site_zone()).date()
+    return any(opens <= start and end <= closes for opens, closes in opening_intervals(resource, day))
+
+
+def validate_note(note):
+    if len(note or "") > MAX_NOTE_LENGTH:
+        raise errors.NoteTooLong(limit=MAX_NOTE_LENGTH)

@@ -1,0 +1,258 @@
+"""Writes of the booking domain: create a booking and move it through its statuses.
+
+Every status change is one conditional UPDATE (`WHERE status = <from>`), so
+running a transition twice, or two workers at once, changes nothing twice.
+The history row and the `bookings_transitioned` signal (which notifications
+turns into outbox rows) happen in the same transaction as the change.
+"""
+
+import logging
+from datetime import UTC, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bookings import errors, rules
+from bookings.models import LIVE_STATUSES, Booking, BookingEvent, BookingStatus
+from bookings.signals import bookings_transitioned
+
+logger = logging.getLogger(__name__)
+
+# PostgreSQL's SQLSTATE for an exclusion-constraint violation.
+EXCLUSION_VIOLATION = "23P01"
+SWEEP_BATCH = 2000
+
+
+def booking_create(*, user, resource, start, end, note="", now=None):
+    """Book `resource` for `user` from start to end, or raise a BookingError.
+
+    Needs approval → pending, otherwise confirmed. Overlap with a live booking
+    (buffer included) raises SlotTaken: checked here for a clear answer and,
+    on PostgreSQL, enforced by the exclusion constraint, which decides races.
+    """
+    now = now or timezone.now()
+    rules.validate_booking_times(resource, start, end, now=now)
+    rules.validate_note(note)
+    # Arithmetic in UTC: `local + timedelta` drops `fold`, so in the repeated autumn
+    # hour end + buffer would land an hour early (before end: a CHECK violation).
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    blocked_until = end + resource.buffer
+    status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.CONFIRMED
+    try:
+        with transaction.atomic():
+            if _overlapping_live_bookings(resource, start, blocked_until).exists():
+                raise errors.SlotTaken()
+            booking = Booking.objects.create(
+                resource=resource,
+                user=user,
+                start=start,
+                end=end,
+                blocked_until=blocked_until,
+                check_in_deadline=rules.check_in_deadline(resource, start, end),
+                status=status,
+                note=note or "",
+            )
+            _record([booking], from_status="", to_status=status, by=user, reason="", at=now)
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
+            raise errors.SlotTaken() from None
+        raise
+    return booking
+
+
+def _overlapping_live_bookings(resource, start, blocked_until):
+    """Live bookings of `resource` whose held time meets [start - buffer, blocked_until)."""
+    return Booking.objects.filter(
+        resource=resource,
+        status__in=LIVE_STATUSES,
+        start__lt=blocked_until,
+        blocked_until__gt=start,
+    )
+
+
+def booking_cancel(*, booking, by, reason="", now=None):
+    """The owner (or staff) withdraws a pending or confirmed booking before it starts."""
+    now = now or timezone.now()
+    _require_owner_or_staff(booking, by)
+    rules.validate_note(reason)
+    if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) and booking.start <= now:
+        raise errors.AlreadyStarted()
+    return _transition(
+        booking,
+        allowed_from=(BookingStatus.PENDING, BookingStatus.CONFIRMED),
+        to_status=BookingStatus.CANCELLED,
+        by=by,
+        reason=reason,
+        now=now,
+    )
+
+
+def booking_approve(*, booking, by, now=None):
+    """Staff confirm a booking that waited for approval."""
+    _require_staff(by)
+    return _transition(
+        booking, allowed_from=(BookingStatus.PENDING,), to_status=BookingStatus.CONFIRMED, by=by, now=now
+    )
+
+
+def booking_reject(*, booking, by, reason="", now=None):
+    """Staff refuse a booking that waited for approval; the user sees the reason."""
+    _require_staff(by)
+    rules.validate_note(reason)
+    return _transition(
+        booking,
+        allowed_from=(BookingStatus.PENDING,),
+        to_status=BookingStatus.REJECTED,
+        by=by,
+        reason=reason,
+        now=now,
+    )
+
+
+def booking_check_in(*, booking, by, now=None):
+    """The owner says they have picked it up / arrived: confirmed → active."""
+    now = now or timezone.now()
+    _require_owner_or_staff(booking, by)
+    if booking.status == BookingStatus.CONFIRMED:
+        opens, closes = rules.check_in_window(booking.resource, booking.start, booking.end)
+        if now < opens:
+            raise errors.CheckInNotOpen(minutes=booking.resource.check_in_opens_minutes)
+        if now >= closes:
+            raise errors.CheckInClosed()
+    return _transition(
+        booking,
+        allowed_from=(BookingStatus.CONFIRMED,),
+        to_status=BookingStatus.ACTIVE,
+        by=by,
+        now=now,
+        checked_in_at=now,
+    )
+
+
+def booking_finish(*, booking, by, now=None):
+    """Early return: active → completed, and the rest of the slot is free again."""
+    now = now or timezone.now()
+    _require_owner_or_staff(booking, by)
+    buffer = booking.blocked_until - booking.end
+    # The end only ever moves earlier; a booking checked in early and returned
+    # before its start keeps a minimal one-minute span (start < end holds).
+    end = min(booking.end, max(now, booking.start + timedelta(minutes=1)))
+    return _transition(
+        booking,
+        allowed_from=(BookingStatus.ACTIVE,),
+        to_status=BookingStatus.COMPLETED,
+        by=by,
+        reason="returned early" if end < booking.end else "",
+        now=now,
+        end=end,
+        blocked_until=end + buffer,
+    )
+
+
+# --- Scheduled transitions (called by the Celery sweeps) ---------------------
+
+
+def bookings_start_due(*, now=None):
+    """confirmed → active at the start time, for bookings that need no check-in."""
+    now = now or timezone.now()
+    due = Booking.objects.filter(status=BookingStatus.CONFIRMED, check_in_deadline__isnull=True, start__lte=now)
+    return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.ACTIVE, "start time reached", now)
+
+
+def bookings_complete_ended(*, now=None):
+    """active → completed at the end time."""
+    now = now or timezone.now()
+    due = Booking.objects.filter(status=BookingStatus.ACTIVE, end__lte=now)
+    return _sweep(due, BookingStatus.ACTIVE, BookingStatus.COMPLETED, "end time reached", now)
+
+
+def bookings_expire_no_shows(*, now=None):
+    """confirmed → expired when nobody checked in by start + grace; frees the rest of the slot."""
+    now = now or timezone.now()
+    due = Booking.objects.filter(status=BookingStatus.CONFIRMED, check_in_deadline__lte=now)
+    return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.EXPIRED, "no check-in", now)
+
+
+def bookings_expire_unapproved(*, now=None):
+    """pending → expired when nobody approved it before its start."""
+    now = now or timezone.now()
+    due = Booking.objects.filter(status=BookingStatus.PENDING, start__lte=now)
+    return _sweep(due, BookingStatus.PENDING, BookingStatus.EXPIRED, "not approved before the start", now)
+
+
+def _sweep(due, from_status, to_status, reason, now):
+    """Move every booking in `due` from one status to another, set-based, in batches.
+
+    A batch is: select ids (skipping rows another sweep holds), one
+    conditional UPDATE, one bulk INSERT of history, and the signal. Returns
+    how many bookings changed.
+    """
+    changed = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                due.order_by().select_for_update(skip_locked=True).values_list("id", flat=True)[
+                    :SWEEP_BATCH
+                ]
+            )
+            if not ids:
+                return changed
+            Booking.objects.filter(id__in=ids, status=from_status).update(status=to_status, updated_at=now)
+            moved = list(
+                Booking.objects.filter(id__in=ids, status=to_status).select_related("resource", "user")
+            )
+            _record(moved, from_status=from_status, to_status=to_status, by=None, reason=reason, at=now)
+        changed += len(moved)
+        if len(ids) < SWEEP_BATCH:
+            return changed
+
+
+# --- Shared machinery -------------------------------------------------------
+
+
+def _transition(booking, *, allowed_from, to_status, by, reason="", now=None, **fields):
+    """Move one booking to `to_status` if it is still in the status we saw.
+
+    Raises WrongStatus when it is not (already moved, or by someone else
+    meanwhile); then nothing changes.
+    """
+    now = now or timezone.now()
+    seen = booking.status
+    if seen not in allowed_from:
+        raise errors.WrongStatus(status=BookingStatus(seen).label)
+    with transaction.atomic():
+        updated = Booking.objects.filter(pk=booking.pk, status=seen).update(
+            status=to_status, updated_at=now, **fields
+        )
+        if not updated:
+            booking.refresh_from_db()
+            raise errors.WrongStatus(status=BookingStatus(booking.status).label)
+        booking.status = to_status
+        booking.updated_at = now
+        for name, value in fields.items():
+            setattr(booking, name, value)
+        _record([booking], from_status=seen, to_status=to_status, by=by, reason=reason, at=now)
+    return booking
+
+
+def _record(bookings, *, from_status, to_status, by, reason, at):
+    """History rows and the signal for a status change, in the caller's transaction."""
+    BookingEvent.objects.bulk_create(
+        BookingEvent(booking=b, from_status=from_status, to_status=to_status, at=at, by=by, reason=reason)
+        for b in bookings
+    )
+    if bookings:
+        bookings_transitioned.send(
+            sender=Booking, bookings=bookings, from_status=from_status, to_status=to_status, by=by,
+            reason=reason, at=at,
+        )
+
+
+def _require_staff(user):
+    if not (user and user.is_staff):
+        raise errors.NotAllowed()
+
+
+def _require_owner_or_staff(booking, user):
+    if not user or (booking.user_id != user.pk and not user.is_staff):
+        raise errors.NotAllowed()

@@ -1,0 +1,13 @@
+"""Signals the booking domain sends; other packages listen (notifications).
+
+Sent inside the transaction of the change, so a receiver that writes rows
+(the notification outbox) commits or rolls back together with the change.
+"""
+
+from django.dispatch import Signal
+
+# Sent after one or more bookings moved from one status to another.
+# Arguments: bookings (list of Booking, resource and user loaded), from_status
+# ("" when the booking was just created), to_status, by (User or None for the
+# system), reason (str), at (datetime).
+bookings_transitioned = Signal()

@@ -1,0 +1,44 @@
+"""Celery tasks for the scheduled status sweeps: thin wrappers over bookings.services.
+
+Beat runs each one every SWEEP_INTERVAL_SECONDS, each on its own queue
+(core.celery routes them). They are idempotent (every transition is a
+conditional UPDATE and rows another sweep holds are skipped), so acks_late
+with reject_on_worker_lost is safe: a sweep lost with its worker runs again.
+"""
+
+import logging
+
+from celery import shared_task
+
+from bookings import services
+
+logger = logging.getLogger(__name__)
+
+SWEEP_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+def _run(name, sweep):
+    changed = sweep()
+    if changed:
+        logger.info("%s: %d booking(s) moved", name, changed)
+    return changed
+
+
+@shared_task(name="bookings.tasks.start_due", **SWEEP_OPTIONS)
+def start_due():
+    return _run("start_due", services.bookings_start_due)
+
+
+@shared_task(name="bookings.tasks.complete_ended", **SWEEP_OPTIONS)
+def complete_ended():
+    return _run("complete_ended", services.bookings_complete_ended)
+
+
+@shared_task(name="bookings.tasks.expire_no_shows", **SWEEP_OPTIONS)
+def expire_no_shows():
+    return _run("expire_no_shows", services.bookings_expire_no_shows)
+
+
+@shared_task(name="bookings.tasks.expire_unapproved", **SWEEP_OPTIONS)
+def expire_unapproved():
+    return _run("expire_unapproved", services.bookings_expire_unapproved)
