@@ -1,0 +1,1 @@
+"""The Telegram bot: python-telegram-bot Application, handlers, keyboards, texts."""

@@ -1,0 +1,162 @@
+"""The bot's inline-button actions and their typed arguments.
+
+Button data is written with core.callbacks (compact base-36, at most 64
+bytes) so buttons that notifications put on messages and the bot's own
+buttons share one format. Each action here declares what its arguments are;
+`parse` accepts only data with exactly that shape and values in range, and
+turns them back into dates, datetimes and ids. Everything else is
+InvalidCallback, which the bot answers with "this button has expired".
+A parsed press is still only a request: handlers re-check it on the server.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from telegram import InlineKeyboardButton
+
+from core import callbacks as codec
+from core.callbacks import (
+    BOOKING_APPROVE,
+    BOOKING_CANCEL,
+    BOOKING_CHECK_IN,
+    BOOKING_FINISH,
+    BOOKING_REJECT,
+    InvalidCallback,
+)
+
+__all__ = ["InvalidCallback", "Press", "button", "parse"]
+
+# --- Argument kinds: (to int for the button, from int after checking the range) ---
+
+_MAX_ID = 2**63 - 1  # a PostgreSQL bigint; a larger "id" is forged, not a lookup to try
+_FIRST_DAY = date(2000, 1, 1).toordinal()
+_LAST_DAY = date(2999, 12, 31).toordinal()
+_FIRST_MINUTE = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp()) // 60
+_LAST_MINUTE = int(datetime(3000, 1, 1, tzinfo=UTC).timestamp()) // 60 - 1
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str
+    lowest: int
+    highest: int
+    to_int: object = int
+    from_int: object = int
+
+
+def _minute_to_int(moment):
+    seconds = int(moment.timestamp())
+    if seconds % 60:
+        raise ValueError(f"button times are whole minutes, got {moment!r}")
+    return seconds // 60
+
+
+ID = _Kind("id", 1, _MAX_ID)
+INDEX = _Kind("index", 0, 999)
+PAGE = _Kind("page", 0, 9999)
+MINUTES = _Kind("minutes", 1, 7 * 24 * 60)
+DAY = _Kind("day", _FIRST_DAY, _LAST_DAY, date.toordinal, date.fromordinal)
+MOMENT = _Kind(
+    "moment", _FIRST_MINUTE, _LAST_MINUTE, _minute_to_int, lambda n: datetime.fromtimestamp(n * 60, tz=UTC)
+)
+MONTH = _Kind(
+    "month",
+    2000 * 12,
+    2999 * 12 + 11,
+    lambda year_month: year_month[0] * 12 + year_month[1] - 1,
+    lambda n: (n // 12, n % 12 + 1),
+)
+
+# --- Actions ---------------------------------------------------------------------
+
+MENU = "mn"
+KINDS = "rk"
+CATEGORIES = "rc"
+RESOURCES = "rl"
+RESOURCE = "rv"
+CALENDAR = "bd"
+STARTS = "bs"
+DURATIONS = "bl"
+CONFIRM = "bk"
+BOOK = "bc"
+FREE_DAYS = "fd"
+FREE_FROM = "ff"
+FREE_LENGTH = "fl"
+FREE_LIST = "fr"
+MY = "my"
+MY_BOOKING = "mb"
+CANCEL_YES = "cy"
+PENDING = "pd"
+TODAY = "td"
+SETTINGS = "st"
+LANGUAGE = "sl"
+TIME_ZONES = "sz"
+TIME_ZONE = "tz"
+TIME_ZONE_TYPE = "tt"
+NOTHING = "no"  # calendar fillers: answered, nothing happens
+
+ARGUMENTS = {
+    MENU: (),
+    KINDS: (),
+    CATEGORIES: (INDEX,),  # kind
+    RESOURCES: (INDEX, INDEX, PAGE),  # kind, category (0 = all), page
+    RESOURCE: (ID,),
+    CALENDAR: (ID, MONTH),
+    STARTS: (ID, DAY, PAGE),
+    DURATIONS: (ID, MOMENT),
+    CONFIRM: (ID, MOMENT, MINUTES),
+    BOOK: (ID, MOMENT, MINUTES),
+    FREE_DAYS: (),
+    FREE_FROM: (DAY,),
+    FREE_LENGTH: (MOMENT,),
+    FREE_LIST: (MOMENT, MINUTES, PAGE),
+    MY: (PAGE,),
+    MY_BOOKING: (ID,),
+    CANCEL_YES: (ID,),
+    PENDING: (PAGE,),
+    TODAY: (PAGE,),
+    SETTINGS: (),
+    LANGUAGE: (INDEX,),
+    TIME_ZONES: (),
+    TIME_ZONE: (INDEX,),
+    TIME_ZONE_TYPE: (),
+    NOTHING: (),
+    # Booking actions shared with notifications (core.callbacks).
+    BOOKING_CHECK_IN: (ID,),
+    BOOKING_FINISH: (ID,),
+    BOOKING_CANCEL: (ID,),
+    BOOKING_APPROVE: (ID,),
+    BOOKING_REJECT: (ID,),
+}
+
+
+@dataclass(frozen=True)
+class Press:
+    action: str
+    values: tuple
+
+
+def data(action, *values):
+    """The callback data for `action` with these (typed) values."""
+    kinds = ARGUMENTS[action]
+    if len(values) != len(kinds):
+        raise ValueError(f"{action} takes {len(kinds)} arguments, got {len(values)}")
+    return codec.encode(action, *(kind.to_int(value) for kind, value in zip(kinds, values, strict=True)))
+
+
+def button(text, action, *values):
+    return InlineKeyboardButton(str(text), callback_data=data(action, *values))
+
+
+def parse(raw):
+    """The Press that `raw` encodes; InvalidCallback for anything the bot did not make."""
+    callback = codec.decode(raw)
+    kinds = ARGUMENTS.get(callback.action)
+    if kinds is None or len(kinds) != len(callback.args):
+        raise InvalidCallback(raw)
+    values = []
+    for kind, number in zip(kinds, callback.args, strict=True):
+        if not kind.lowest <= number <= kind.highest:
+            raise InvalidCallback(raw)
+        values.append(kind.from_int(number))
+    return Press(callback.action, tuple(values))

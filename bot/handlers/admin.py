@@ -1,0 +1,156 @@
+"""Admins: /pending with Approve / Reject, /today; Approve / Reject buttons on alerts.
+
+Every admin command and press first checks membership of the admin chat
+(bot.admins), then the view checks the user is staff, and the service
+checks again. A press in the admin group acts as the person who pressed,
+and the edited message says who acted. Reject asks for a reason, which is
+remembered in the database (PendingInput) until the admin's next text.
+"""
+
+from collections import defaultdict
+from html import escape
+
+from django.utils import timezone
+
+from bookings import errors, rules, selectors, services
+from bookings.models import BookingStatus
+from bot import callbacks as cb
+from bot import keyboards, texts
+from bot.admins import in_admin_chat
+from bot.handlers.base import AdminsOnly, Expired, Screen, paginate, reply, respond
+from bot.models import PendingInput
+from bot.state import pending_input_ask
+from core.callbacks import BOOKING_APPROVE, BOOKING_REJECT
+
+PER_PAGE = 5
+TODAY_PAGE_CHARS = 3500
+
+
+def pending(actor, page=0):
+    _require_staff(actor)
+    waiting = selectors.bookings_pending_approval()
+    if not waiting:
+        return Screen(str(texts.NOTHING_PENDING))
+    shown, page, pages = paginate(waiting, page, PER_PAGE)
+    lines = [texts.pending_title(len(waiting), page, pages), ""]
+    lines += [texts.pending_line(b, actor.zone) for b in shown]
+    rows = [
+        [
+            cb.button(f"{texts.APPROVE} #{b.pk}", BOOKING_APPROVE, b.pk),
+            cb.button(f"{texts.REJECT} #{b.pk}", BOOKING_REJECT, b.pk),
+        ]
+        for b in shown
+    ]
+    rows += keyboards.pager(page, pages, cb.PENDING)
+    return Screen("\n".join(lines), rows)
+
+
+def approve(actor, booking_id):
+    booking = _booking(actor, booking_id)
+    services.booking_approve(booking=booking, by=actor.user)
+    text = texts.approved_by(texts.pending_line(booking, actor.zone), actor.user)
+    return Screen(text, [[cb.button(texts.TO_PENDING, cb.PENDING, 0)]], notice=_status(booking))
+
+
+def ask_reason(actor, booking_id):
+    booking = _booking(actor, booking_id)
+    if booking.status != BookingStatus.PENDING:
+        raise errors.WrongStatus(status=BookingStatus(booking.status).label)
+    pending_input_ask(
+        user=actor.user,
+        chat_id=actor.chat_id,
+        kind=PendingInput.Kind.REJECT_REASON,
+        booking_id=booking.pk,
+        prompt_message_id=actor.message_id,
+    )
+    summary = texts.pending_line(booking, actor.zone)
+    return Screen(texts.ask_reject_reason(summary, actor.user), ask=texts.ask_reject_reason(f"#{booking.pk}", actor.user))
+
+
+def reject_with_reason(actor, pending_input, text):
+    """The admin's answer to "reply with the reason": reject, and say so where they pressed."""
+    booking = _booking(actor, pending_input.booking_id)
+    reason = text.strip()[: rules.MAX_NOTE_LENGTH]
+    services.booking_reject(booking=booking, by=actor.user, reason=reason)
+    summary = texts.rejected_by(texts.pending_line(booking, actor.zone), actor.user, reason)
+    return Screen(summary, edit_message_id=pending_input.prompt_message_id)
+
+
+def today(actor, page=0):
+    _require_staff(actor)
+    day = timezone.now().astimezone(rules.site_zone()).date()
+    bookings = selectors.bookings_on_day(day=day)
+    if not bookings:
+        return Screen(str(texts.NOTHING_TODAY))
+    pages_of_lines = _pages_of(_today_lines(bookings, actor.zone))
+    shown, page, pages = paginate(pages_of_lines, page, 1)
+    text = texts.today_title(day, page, pages) + "\n" + "\n".join(shown[0])
+    return Screen(text, keyboards.pager(page, pages, cb.TODAY))
+
+
+def refuse(actor, *values):
+    raise AdminsOnly()
+
+
+def _today_lines(bookings, zone):
+    by_resource = defaultdict(list)
+    for booking in bookings:
+        by_resource[booking.resource.name].append(booking)
+    lines = []
+    for name, items in by_resource.items():
+        lines.append(f"\n<b>{escape(name)}</b>")
+        lines += [texts.today_line(b, zone) for b in items]
+    return lines
+
+
+def _pages_of(lines):
+    """Split lines into pages that each fit a message comfortably."""
+    pages, current, size = [], [], 0
+    for line in lines:
+        if current and size + len(line) > TODAY_PAGE_CHARS:
+            pages.append(current)
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    return pages + [current] if current else pages
+
+
+def _require_staff(actor):
+    if not actor.user.is_staff:
+        raise AdminsOnly()
+
+
+def _booking(actor, booking_id):
+    _require_staff(actor)
+    booking = selectors.booking_get(booking_id=booking_id, user=actor.user)
+    if booking is None:
+        raise Expired()
+    return booking
+
+
+def _status(booking):
+    return texts.status_label(booking.status)
+
+
+def admins_only(view):
+    """Run `view` for members of the admin chat; anyone else gets a polite refusal."""
+
+    async def handler(update, context, *values):
+        allowed = await in_admin_chat(context.bot, update.effective_user.id)
+        chosen = view if allowed else refuse
+        if update.callback_query:
+            await respond(update, context, chosen, *values)
+        else:
+            await reply(update, context, chosen, *values)
+
+    handler.__name__ = f"admin_{view.__name__}"
+    return handler
+
+
+COMMANDS = {"pending": admins_only(pending), "today": admins_only(today)}
+PRESSES = {
+    cb.PENDING: admins_only(pending),
+    cb.TODAY: admins_only(today),
+    BOOKING_APPROVE: admins_only(approve),
+    BOOKING_REJECT: admins_only(ask_reason),
+}

@@ -1,0 +1,172 @@
+"""Booking a resource: day (calendar) → start → length → confirm → result, and typed /book.
+
+Every step re-reads availability from bookings.selectors, so a button from
+a stale screen shows what is free now; the final press goes through
+bookings.services.booking_create, which decides (and a lost race becomes
+"taken" with the nearest alternatives).
+"""
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from bookings import errors, rules, selectors, services
+from bookings.models import BookingStatus
+from bot import callbacks as cb
+from bot import keyboards, texts
+from bot.calendar import first_and_last_day, month_keyboard, month_of
+from bot.handlers.base import Expired, Screen, paginate, reply, view_only
+from bot.parsing import BookSyntaxError, parse_book
+
+STARTS_PER_PAGE = 24
+TYPED_MATCHES_SHOWN = 8
+
+
+def calendar(actor, resource_id, year_month):
+    resource = _resource(resource_id)
+    now = timezone.now()
+    first_day, last_day = selectors.resource_bookable_dates(resource=resource, zone=actor.zone, now=now)
+    first_month, last_month = month_of(first_day), month_of(last_day)
+    year_month = min(max(year_month, first_month), last_month)
+    month_first, month_last = first_and_last_day(year_month)
+    bookable = selectors.resource_free_days(
+        resource=resource, first=max(first_day, month_first), last=min(last_day, month_last), zone=actor.zone, now=now
+    )
+    rows = month_keyboard(
+        year_month,
+        (first_month, last_month),
+        bookable,
+        day_button=lambda day: cb.button(str(day.day), cb.STARTS, resource.pk, day, 0),
+        month_button=lambda ym, label: cb.button(label, cb.CALENDAR, resource.pk, ym),
+    )
+    rows.append(keyboards.back(cb.RESOURCE, resource.pk))
+    return Screen(texts.choose_day(resource.name), rows)
+
+
+def starts(actor, resource_id, day, page):
+    resource = _resource(resource_id)
+    free = selectors.resource_free_starts(resource=resource, day=day, zone=actor.zone)
+    back = keyboards.back(cb.CALENDAR, resource.pk, month_of(day))
+    if not free:
+        return Screen(texts.no_free_starts(resource.name, day), [back])
+    shown, page, pages = paginate(free, page, STARTS_PER_PAGE)
+    buttons = [cb.button(texts.clock(s.start, actor.zone), cb.DURATIONS, resource.pk, s.start) for s in shown]
+    rows = keyboards.grid(buttons, 4) + keyboards.pager(page, pages, cb.STARTS, resource.pk, day) + [back]
+    return Screen(texts.choose_start(resource.name, day, actor.user.time_zone), rows)
+
+
+def durations(actor, resource_id, start):
+    resource = _resource(resource_id)
+    lengths = selectors.resource_durations_at(resource=resource, start=start)
+    day = start.astimezone(actor.zone).date()
+    if not lengths:
+        screen = starts(actor, resource_id, day, 0)
+        screen.notice = str(errors.SlotTaken.default_message)
+        return screen
+    buttons = [cb.button(texts.length(d), cb.CONFIRM, resource.pk, start, _minutes(d)) for d in lengths]
+    rows = keyboards.grid(buttons, 3) + [keyboards.back(cb.STARTS, resource.pk, day, 0)]
+    start_text = f"{texts.day_label(day)} {texts.clock(start, actor.zone)}"
+    return Screen(texts.choose_length(resource.name, start_text), rows)
+
+
+def confirm(actor, resource_id, start, minutes):
+    resource = _resource(resource_id)
+    end = start + timedelta(minutes=minutes)
+    rules.validate_booking_times(resource, start, end)
+    rows = [
+        [cb.button(texts.CONFIRM, cb.BOOK, resource.pk, start, minutes)],
+        keyboards.back(cb.DURATIONS, resource.pk, start),
+    ]
+    return Screen(texts.confirm_booking(resource, texts.when(start, end, actor.zone), resource.requires_approval), rows)
+
+
+def book(actor, resource_id, start, minutes):
+    return _book(actor, _resource(resource_id), start, start + timedelta(minutes=minutes))
+
+
+def typed_book(actor, words):
+    """/book <resource> <date> <time> <length>: book at once, or say what could not be read."""
+    today = timezone.now().astimezone(actor.zone).date()
+    try:
+        request = parse_book(words, today=today)
+    except BookSyntaxError as error:
+        usage = texts.book_usage()
+        if error.part == "arguments":
+            return Screen(usage)
+        return Screen(texts.unreadable(error.part, error.value) + "\n\n" + usage)
+    matches = selectors.resources_matching(text=request.resource, limit=TYPED_MATCHES_SHOWN)
+    if not matches:
+        return Screen(texts.no_resource_named(request.resource))
+    if len(matches) > 1:
+        rows = [[cb.button(r.name, cb.RESOURCE, r.pk)] for r in matches[:TYPED_MATCHES_SHOWN]]
+        return Screen(texts.several_resources(request.resource), rows)
+    start = datetime.combine(request.day, request.time, tzinfo=actor.zone)
+    return _book(actor, matches[0], start, start + request.duration)
+
+
+def _book(actor, resource, start, end):
+    try:
+        booking = services.booking_create(user=actor.user, resource=resource, start=start, end=end)
+    except errors.SlotTaken:
+        booking = _own_booking_of(actor.user, resource, start, end)
+        if booking is None:
+            return alternatives(actor, resource, start, end)
+    except errors.BookingError as error:
+        back = keyboards.back(cb.CALENDAR, resource.pk, month_of(start.astimezone(actor.zone).date()))
+        return Screen(texts.could_not_book(error.message), [back])
+    when_text = texts.when(booking.start, booking.end, actor.zone)
+    if booking.status == BookingStatus.PENDING:
+        text = texts.requested(resource.name, when_text)
+    else:
+        text = texts.booked(resource.name, when_text)
+    rows = [[cb.button(texts.MENU_MY, cb.MY, 0)], keyboards.to_menu()]
+    return Screen(text, rows)
+
+
+def alternatives(actor, resource, start, end):
+    """The slot was taken: offer the same length at the nearest free starts, and similar resources."""
+    same, others = selectors.nearest_free_alternatives(resource=resource, start=start, end=end)
+    minutes = _minutes(end - start)
+    rows = [
+        [cb.button(f"{resource.name}: {texts.when(s, s + (end - start), actor.zone)}", cb.CONFIRM, resource.pk, s, minutes)]
+        for s in same
+    ]
+    rows += [
+        [cb.button(f"{other.name}: {texts.when(start, end, actor.zone)}", cb.CONFIRM, other.pk, start, minutes)]
+        for other in others
+    ]
+    rows.append(keyboards.back(cb.CALENDAR, resource.pk, month_of(start.astimezone(actor.zone).date())))
+    return Screen(texts.slot_taken(bool(same or others)), rows, notice=str(errors.SlotTaken.default_message))
+
+
+def _own_booking_of(user, resource, start, end):
+    """A double-tapped Confirm: the user's own live booking of exactly this slot, if any."""
+    for booking in selectors.user_upcoming_bookings(user=user):
+        if booking.resource_id == resource.pk and booking.start == start and booking.end == end:
+            return booking
+    return None
+
+
+def _resource(resource_id):
+    resource = selectors.resource_get(resource_id=resource_id)
+    if resource is None:
+        raise Expired()
+    return resource
+
+
+def _minutes(duration):
+    return int(duration.total_seconds() // 60)
+
+
+async def book_command(update, context):
+    await reply(update, context, typed_book, list(context.args or []))
+
+
+COMMANDS = {"book": book_command}
+PRESSES = {
+    cb.CALENDAR: view_only(calendar),
+    cb.STARTS: view_only(starts),
+    cb.DURATIONS: view_only(durations),
+    cb.CONFIRM: view_only(confirm),
+    cb.BOOK: view_only(book),
+}

@@ -1,0 +1,77 @@
+"""/free, availability first: a day → a start → a length → every resource free for all of it."""
+
+from datetime import UTC, datetime, time, timedelta
+
+from django.utils import timezone
+
+from bookings import selectors
+from bot import callbacks as cb
+from bot import keyboards, texts
+from bot.handlers.base import Screen, paginate, reply, view_only
+
+DAYS_SHOWN = 14
+LENGTHS_MINUTES = (30, 60, 90, 120, 180, 240, 360, 480)
+PER_PAGE = 8
+
+
+def free_days(actor):
+    today = timezone.now().astimezone(actor.zone).date()
+    buttons = [
+        cb.button(texts.day_label(day), cb.FREE_FROM, day)
+        for day in (today + timedelta(days=n) for n in range(DAYS_SHOWN))
+    ]
+    return Screen(str(texts.FREE_CHOOSE_DAY), keyboards.grid(buttons, 3) + [keyboards.to_menu()])
+
+
+def free_from(actor, day):
+    now = timezone.now()
+    buttons = [
+        cb.button(texts.clock(start, actor.zone), cb.FREE_LENGTH, start)
+        for start in _hours_of(day, actor.zone)
+        if start >= now - timedelta(minutes=59)
+    ]
+    rows = keyboards.grid(buttons, 6) + [keyboards.back(cb.FREE_DAYS)]
+    return Screen(texts.free_choose_start(day, actor.user.time_zone), rows)
+
+
+def free_length(actor, start):
+    buttons = [cb.button(texts.length(timedelta(minutes=m)), cb.FREE_LIST, start, m, 0) for m in LENGTHS_MINUTES]
+    day = start.astimezone(actor.zone).date()
+    rows = keyboards.grid(buttons, 4) + [keyboards.back(cb.FREE_FROM, day)]
+    start_text = f"{texts.day_label(day)} {texts.clock(start, actor.zone)}"
+    return Screen(texts.free_choose_length(start_text), rows)
+
+
+def free_list(actor, start, minutes, page):
+    end = start + timedelta(minutes=minutes)
+    free = selectors.resources_free_between(start=start, end=end)
+    shown, page, pages = paginate(free, page, PER_PAGE)
+    rows = [[cb.button(resource.name, cb.CONFIRM, resource.pk, start, minutes)] for resource in shown]
+    rows += keyboards.pager(page, pages, cb.FREE_LIST, start, minutes)
+    rows.append(keyboards.back(cb.FREE_LENGTH, start))
+    return Screen(texts.free_results(texts.when(start, end, actor.zone), len(free), page, pages), rows)
+
+
+def _hours_of(day, zone):
+    """Each whole hour of a local day as an aware datetime, skipping what DST skips or repeats."""
+    seen = set()
+    for hour in range(24):
+        moment = datetime.combine(day, time(hour), tzinfo=zone)
+        utc = moment.astimezone(UTC)
+        if utc.astimezone(zone).hour != hour or utc in seen:
+            continue
+        seen.add(utc)
+        yield moment
+
+
+async def free_command(update, context):
+    await reply(update, context, free_days)
+
+
+COMMANDS = {"free": free_command}
+PRESSES = {
+    cb.FREE_DAYS: view_only(free_days),
+    cb.FREE_FROM: view_only(free_from),
+    cb.FREE_LENGTH: view_only(free_length),
+    cb.FREE_LIST: view_only(free_list),
+}

@@ -1,0 +1,109 @@
+"""/my: upcoming bookings and recent history, each with the actions that apply now.
+
+Check in, Return early and Cancel (core.callbacks' BOOKING_* actions) are
+also the buttons notifications put on reminders; they are handled here
+whichever message carries them. A booking id is looked up among the
+pressing user's own bookings, so a forged id finds nothing.
+"""
+
+from django.utils import timezone
+
+from bookings import errors, rules, selectors, services
+from bookings.models import BookingStatus
+from bot import callbacks as cb
+from bot import keyboards, texts
+from bot.handlers.base import Expired, Screen, paginate, reply, view_only
+from core.callbacks import BOOKING_CANCEL, BOOKING_CHECK_IN, BOOKING_FINISH
+
+PER_PAGE = 8
+HISTORY_SHOWN = 5
+
+
+def my_bookings(actor, page=0):
+    upcoming = selectors.user_upcoming_bookings(user=actor.user)
+    history = selectors.user_booking_history(user=actor.user, limit=HISTORY_SHOWN)
+    if not upcoming and not history:
+        return Screen(str(texts.NO_BOOKINGS), keyboards.main_menu())
+    shown, page, pages = paginate(upcoming, page, PER_PAGE)
+    zone = actor.zone
+    lines = []
+    if upcoming:
+        lines += [str(texts.UPCOMING) + (f" ({texts.page_of(page, pages)})" if pages > 1 else "")]
+        lines += [texts.booking_line(b, zone) for b in shown]
+    if history and page == 0:
+        lines += ["", str(texts.HISTORY)]
+        lines += [texts.booking_line(b, zone, reason=b.rejection_reason) for b in history]
+    rows = [
+        [cb.button(f"#{b.pk} {b.resource.name}, {texts.when(b.start, b.end, zone)}", cb.MY_BOOKING, b.pk)]
+        for b in shown
+    ]
+    rows += keyboards.pager(page, pages, cb.MY) + [keyboards.to_menu()]
+    return Screen("\n".join(lines), rows)
+
+
+def booking_card(actor, booking_id, notice=""):
+    booking = _own_booking(actor, booking_id)
+    now = timezone.now()
+    actions = []
+    if booking.status == BookingStatus.CONFIRMED:
+        opens, closes = rules.check_in_window(booking.resource, booking.start, booking.end)
+        if opens <= now < closes:
+            actions.append(cb.button(texts.CHECK_IN, BOOKING_CHECK_IN, booking.pk))
+    if booking.status == BookingStatus.ACTIVE:
+        actions.append(cb.button(texts.RETURN_EARLY, BOOKING_FINISH, booking.pk))
+    if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) and booking.start > now:
+        actions.append(cb.button(texts.CANCEL_BOOKING, BOOKING_CANCEL, booking.pk))
+    rows = keyboards.grid(actions, 2) + [keyboards.back(cb.MY, 0)]
+    return Screen(texts.booking_card(booking, actor.zone), rows, notice=str(notice))
+
+
+def check_in(actor, booking_id):
+    services.booking_check_in(booking=_own_booking(actor, booking_id), by=actor.user)
+    return booking_card(actor, booking_id, notice=texts.CHECKED_IN)
+
+
+def finish(actor, booking_id):
+    services.booking_finish(booking=_own_booking(actor, booking_id), by=actor.user)
+    return booking_card(actor, booking_id, notice=texts.RETURNED)
+
+
+def ask_cancel(actor, booking_id):
+    """Cancel needs a second press: show what will be cancelled, with Yes / No."""
+    booking = _own_booking(actor, booking_id)
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+        raise errors.WrongStatus(status=BookingStatus(booking.status).label)
+    rows = [
+        [
+            cb.button(texts.YES_CANCEL, cb.CANCEL_YES, booking.pk),
+            cb.button(texts.NO_KEEP, cb.MY_BOOKING, booking.pk),
+        ]
+    ]
+    return Screen(texts.confirm_cancel(booking, actor.zone), rows)
+
+
+def cancel(actor, booking_id):
+    services.booking_cancel(booking=_own_booking(actor, booking_id), by=actor.user)
+    return booking_card(actor, booking_id, notice=texts.CANCELLED)
+
+
+def _own_booking(actor, booking_id):
+    """The user's own booking; staff are not special here (they act from /pending)."""
+    booking = selectors.booking_get(booking_id=booking_id)
+    if booking is None or booking.user_id != actor.user.pk:
+        raise Expired()
+    return booking
+
+
+async def my_command(update, context):
+    await reply(update, context, my_bookings)
+
+
+COMMANDS = {"my": my_command}
+PRESSES = {
+    cb.MY: view_only(my_bookings),
+    cb.MY_BOOKING: view_only(booking_card),
+    BOOKING_CHECK_IN: view_only(check_in),
+    BOOKING_FINISH: view_only(finish),
+    BOOKING_CANCEL: view_only(ask_cancel),
+    cb.CANCEL_YES: view_only(cancel),
+}

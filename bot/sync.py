@@ -1,0 +1,104 @@
+"""The one door from the bot's event loop to the ORM.
+
+Handlers run on asyncio; Django's ORM is synchronous. Every database call
+goes through `db(...)`, which runs it on one of BOT_DB_THREADS threads of
+this process, so the event loop never blocks and different updates' database
+work runs side by side (asgiref's single sync thread would queue every
+user's work behind everyone else's). Each thread keeps its own Django
+connection: stale or broken ones are dropped around every call (the bot is a
+long-running process with no request cycle to do it), and
+`close_db_threads()` closes them all when the Application shuts down, so no
+connection outlives the bot.
+"""
+
+import asyncio
+import contextvars
+import functools
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+logger = logging.getLogger(__name__)
+
+# How long shutdown waits for a thread still busy with a query before leaving its connection.
+CLOSE_TIMEOUT_SECONDS = 30
+
+
+class DatabaseThreads:
+    """A bounded pool of threads for ORM work, each holding at most one connection per database."""
+
+    def __init__(self, size):
+        self.size = size
+        self._executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="slotbot-db")
+
+    async def run(self, function, *args, **kwargs):
+        """function(*args, **kwargs) on a pool thread, in the caller's context."""
+        # Copy the context as asgiref does, so Sentry's scope and the like follow the call.
+        call = functools.partial(contextvars.copy_context().run, _with_fresh_connection, function, args, kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def close(self):
+        """Finish the work in hand, close every thread's connections, stop the threads (blocking)."""
+        # Every thread must take one closing task: a barrier of `size` parties
+        # holds each until all have started, so no thread can take two.
+        barrier = threading.Barrier(self.size)
+        closing = [self._executor.submit(_close_connections_after, barrier) for _ in range(self.size)]
+        for task in closing:
+            error = task.exception()
+            if error is not None:
+                logger.warning("A database thread's connection was left open at shutdown: %r", error)
+        self._executor.shutdown(wait=True)
+
+
+def _with_fresh_connection(function, args, kwargs):
+    close_old_connections()
+    try:
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
+def _close_connections_after(barrier):
+    try:
+        barrier.wait(CLOSE_TIMEOUT_SECONDS)
+    finally:
+        connections.close_all()
+
+
+_threads = None
+_threads_lock = threading.Lock()
+
+
+def _database_threads():
+    global _threads
+    with _threads_lock:
+        if _threads is None:
+            _threads = DatabaseThreads(settings.BOT_DB_THREADS)
+        return _threads
+
+
+def db(function):
+    """`await db(f)(*args)` runs f(*args) off the event loop, with a healthy connection."""
+
+    @functools.wraps(function)
+    async def on_database_thread(*args, **kwargs):
+        return await _database_threads().run(function, *args, **kwargs)
+
+    return on_database_thread
+
+
+def close_db_threads():
+    """Close every database thread's connection and stop the threads; the next `db` call starts anew."""
+    global _threads
+    with _threads_lock:
+        threads, _threads = _threads, None
+    if threads is not None:
+        threads.close()
+
+
+async def close_db_threads_on_shutdown(application):
+    """post_shutdown hook of the Application (the closing blocks, so it runs off the loop)."""
+    await asyncio.to_thread(close_db_threads)

@@ -1,0 +1,438 @@
+"""Every text the bot shows, in one place, translatable with Django's gettext.
+
+English is the source language; bot/locale/ru holds Russian. Functions here
+are called while the reader's language is active (bot.handlers.base does
+that), and escape every user- or admin-supplied string for Telegram's HTML
+parse mode.
+"""
+
+from html import escape
+
+from django.utils.dates import MONTHS, WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from bookings.rules import format_minutes  # noqa: F401  (re-exported: texts use one formatter)
+from core.telegram_html import fit_html
+
+
+MAX_NOTICE = 200  # and on a callback answer
+
+BUTTON_EXPIRED = gettext_lazy("This button has expired.")
+APOLOGY = gettext_lazy("Sorry, something went wrong on our side. Please try again in a minute.")
+TOO_FAST = gettext_lazy("You are sending messages too fast. Please wait a few seconds.")
+ADMINS_ONLY = gettext_lazy("Sorry, this is for admins only.")
+UNKNOWN_COMMAND = gettext_lazy("I don't know this command. Send /help to see what I can do.")
+STRAY_TEXT = gettext_lazy(
+    "I understand commands and buttons. Try /resources, /free, /book or /my — or /help for examples."
+)
+CHOOSE = gettext_lazy("What would you like to do?")
+
+# --- Commands (setMyCommands) --------------------------------------------------
+
+COMMANDS = (
+    ("start", gettext_lazy("Main menu")),
+    ("resources", gettext_lazy("Browse equipment and spaces")),
+    ("free", gettext_lazy("Find what is free at a given time")),
+    ("book", gettext_lazy("Book by typing: /book projector tomorrow 14:00 2h")),
+    ("my", gettext_lazy("My bookings: check in, return, cancel")),
+    ("settings", gettext_lazy("Language and time zone")),
+    ("help", gettext_lazy("What I can do, with examples")),
+)
+ADMIN_COMMANDS = (
+    ("pending", gettext_lazy("Bookings awaiting approval")),
+    ("today", gettext_lazy("Today's bookings by resource")),
+)
+
+# --- Buttons -------------------------------------------------------------------
+
+BACK = gettext_lazy("« Back")
+MENU = gettext_lazy("« Menu")
+PREVIOUS = "‹"
+NEXT = "›"
+MENU_RESOURCES = gettext_lazy("📋 Resources")
+MENU_FREE = gettext_lazy("🕐 What is free?")
+MENU_MY = gettext_lazy("📅 My bookings")
+MENU_SETTINGS = gettext_lazy("⚙️ Settings")
+BOOK = gettext_lazy("📅 Book")
+CONFIRM = gettext_lazy("✅ Confirm")
+ALL_CATEGORIES = gettext_lazy("All")
+CHECK_IN = gettext_lazy("✅ Check in")
+RETURN_EARLY = gettext_lazy("↩️ Return early")
+CANCEL_BOOKING = gettext_lazy("✖️ Cancel booking")
+YES_CANCEL = gettext_lazy("Yes, cancel it")
+NO_KEEP = gettext_lazy("No, keep it")
+APPROVE = gettext_lazy("✅ Approve")
+TO_PENDING = gettext_lazy("« Pending list")
+REJECT = gettext_lazy("❌ Reject")
+LANGUAGE_NAMES = {"en": "English", "ru": "Русский"}
+TIME_ZONE_BUTTON = gettext_lazy("🌍 Time zone")
+TYPE_TIME_ZONE = gettext_lazy("Type another…")
+
+KIND_LABELS = {
+    "equipment": gettext_lazy("Equipment"),
+    "space": gettext_lazy("Spaces"),
+}
+
+
+# --- Formatting ----------------------------------------------------------------
+
+
+def fit(text):
+    """Never more than Telegram takes, and still valid HTML; callers paginate, this is the last guard."""
+    return fit_html(text)
+
+
+def notice(text):
+    text = str(text)
+    return text if len(text) <= MAX_NOTICE else text[: MAX_NOTICE - 1] + "…"
+
+
+def day_label(day):
+    """'Tue 04.06' in the reader's language."""
+    return f"{WEEKDAYS_ABBR[day.weekday()]} {day:%d.%m}"
+
+
+def clock(moment, zone):
+    return f"{moment.astimezone(zone):%H:%M}"
+
+
+def when(start, end, zone):
+    """'Tue 04.06 14:00–16:00' in the reader's zone (end's date shown when it differs)."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.date() == local_end.date():
+        return f"{day_label(local_start.date())} {local_start:%H:%M}–{local_end:%H:%M}"
+    return f"{day_label(local_start.date())} {local_start:%H:%M} – {day_label(local_end.date())} {local_end:%H:%M}"
+
+
+def length(duration):
+    return format_minutes(int(duration.total_seconds() // 60))
+
+
+def month_title(year, month):
+    return f"{MONTHS[month]} {year}"
+
+
+def page_of(page, pages):
+    return _("page %(page)s of %(pages)s") % {"page": page + 1, "pages": pages}
+
+
+def person(user):
+    """How a user is named in messages to others (User.__str__: @username or name), escaped."""
+    return escape(str(user))
+
+
+# --- Start and help ------------------------------------------------------------
+
+
+def greeting(name):
+    return _("Hello, %(name)s! I book equipment and spaces for you.") % {"name": escape(name)} + "\n\n" + str(CHOOSE)
+
+
+def help_text(is_admin):
+    text = _(
+        "<b>What I can do</b>\n\n"
+        "/resources — browse equipment and spaces by kind and category, see the rules, book.\n"
+        "/free — availability first: pick a day, a start and a length, see everything free, book with a tap.\n"
+        "/book — type it in one go:\n"
+        "  <code>/book projector tomorrow 14:00 2h</code>\n"
+        "  <code>/book meeting room 2030-06-04 9:30 90m</code>\n"
+        "  <code>/book camera 04.06 16:00 1h30m</code>\n"
+        "  Dates: today, tomorrow, YYYY-MM-DD, DD.MM. Lengths: 2h, 90m, 1h30m, 1.5h.\n"
+        "/my — your bookings: check in, return early, cancel.\n"
+        "/settings — language and time zone (all times are shown in yours).\n"
+        "/help — this message."
+    )
+    if is_admin:
+        text += "\n\n" + _(
+            "<b>Admins</b>\n"
+            "/pending — bookings awaiting approval, with Approve and Reject.\n"
+            "/today — today's bookings by resource."
+        )
+    return text
+
+
+# --- Browsing ------------------------------------------------------------------
+
+CHOOSE_KIND = gettext_lazy("What are you looking for?")
+NO_RESOURCES = gettext_lazy("Nothing here yet.")
+
+
+def choose_category(kind_label):
+    return _("<b>%(kind)s</b>: choose a category.") % {"kind": escape(str(kind_label))}
+
+
+def resource_list_title(kind_label, category, page, pages):
+    title = escape(str(kind_label)) + (f" · {escape(category)}" if category else "")
+    return f"<b>{title}</b> ({page_of(page, pages)})"
+
+
+def resource_card(resource, hours_lines):
+    lines = [f"<b>{escape(resource.name)}</b>"]
+    if resource.category:
+        lines.append(f"<i>{escape(resource.category)}</i>")
+    if resource.description:
+        lines.append(escape(resource.description))
+    if resource.location:
+        lines.append("📍 " + escape(resource.location))
+    lines.append("")
+    lines.append(_("<b>Rules</b>"))
+    lines.append(
+        "• "
+        + _("From %(min)s to %(max)s, starting every %(slot)s.")
+        % {
+            "min": format_minutes(resource.min_duration_minutes),
+            "max": format_minutes(resource.max_duration_minutes),
+            "slot": format_minutes(resource.slot_minutes),
+        }
+    )
+    lines.append(
+        "• " + (_("Needs an admin's approval.") if resource.requires_approval else _("Confirmed at once."))
+    )
+    if resource.requires_check_in:
+        lines.append(
+            "• "
+            + _("Check in from %(opens)s before the start; without check-in %(grace)s after the start it is released.")
+            % {
+                "opens": format_minutes(resource.check_in_opens_minutes),
+                "grace": format_minutes(resource.check_in_grace_minutes),
+            }
+        )
+    advance = ngettext(
+        "Bookable up to %(days)s day ahead.", "Bookable up to %(days)s days ahead.", resource.max_advance_days
+    ) % {"days": resource.max_advance_days}
+    if resource.min_notice_minutes:
+        advance += " " + _("Book at least %(notice)s in advance.") % {
+            "notice": format_minutes(resource.min_notice_minutes)
+        }
+    lines.append("• " + advance)
+    if resource.buffer_minutes:
+        lines.append("• " + _("%(buffer)s kept free after each booking.") % {"buffer": format_minutes(resource.buffer_minutes)})
+    lines.append("• " + (_("Open: %(hours)s") % {"hours": "; ".join(hours_lines)} if hours_lines else _("Open around the clock.")))
+    return "\n".join(lines)
+
+
+# --- Booking -------------------------------------------------------------------
+
+
+def choose_day(resource_name):
+    return _("<b>%(name)s</b>: choose a day.") % {"name": escape(resource_name)}
+
+
+def choose_start(resource_name, day, zone_name):
+    return _("<b>%(name)s</b>, %(day)s: choose a start (times in %(zone)s).") % {
+        "name": escape(resource_name),
+        "day": day_label(day),
+        "zone": escape(zone_name),
+    }
+
+
+def no_free_starts(resource_name, day):
+    return _("<b>%(name)s</b> has no free time on %(day)s.") % {"name": escape(resource_name), "day": day_label(day)}
+
+
+def choose_length(resource_name, start_text):
+    return _("<b>%(name)s</b> from %(start)s: for how long?") % {"name": escape(resource_name), "start": start_text}
+
+
+def confirm_booking(resource, when_text, needs_approval):
+    text = _("Book <b>%(name)s</b>, %(when)s?") % {"name": escape(resource.name), "when": when_text}
+    if needs_approval:
+        text += "\n\n" + _("An admin has to approve this booking.")
+    return text
+
+
+def booked(resource_name, when_text):
+    return _("✅ Booked: <b>%(name)s</b>, %(when)s.") % {"name": escape(resource_name), "when": when_text}
+
+
+def requested(resource_name, when_text):
+    return _(
+        "⏳ Requested: <b>%(name)s</b>, %(when)s. An admin will approve or reject it; I will let you know."
+    ) % {"name": escape(resource_name), "when": when_text}
+
+
+def slot_taken(has_alternatives):
+    text = _("😕 Someone has just taken this time.")
+    if has_alternatives:
+        return text + " " + _("The nearest free alternatives:")
+    return text + " " + _("I found nothing free nearby; try another day.")
+
+
+def could_not_book(message):
+    return _("Could not book: %(reason)s") % {"reason": escape(str(message))}
+
+
+# --- Typed /book ---------------------------------------------------------------
+
+
+def book_usage():
+    return _(
+        "Usage: <code>/book &lt;resource&gt; &lt;date&gt; &lt;time&gt; &lt;length&gt;</code>\n"
+        "Example: <code>/book projector tomorrow 14:00 2h</code>\n"
+        "Dates: today, tomorrow, YYYY-MM-DD, DD.MM. Lengths: 2h, 90m, 1h30m, 1.5h."
+    )
+
+
+def unreadable(part, value):
+    parts = {
+        "date": _("the date"),
+        "time": _("the time"),
+        "duration": _("the length"),
+    }
+    return _("I could not read %(part)s: «%(value)s».") % {"part": parts[part], "value": escape(value[:50])}
+
+
+def no_resource_named(prefix):
+    return _("No resource is called «%(prefix)s». See /resources.") % {"prefix": escape(prefix[:50])}
+
+
+def several_resources(prefix):
+    return _("Several resources match «%(prefix)s». Type more of the name, or choose:") % {
+        "prefix": escape(prefix[:50])
+    }
+
+
+# --- Availability first ----------------------------------------------------------
+
+FREE_CHOOSE_DAY = gettext_lazy("🕐 When do you need something? Choose a day.")
+
+
+def free_choose_start(day, zone_name):
+    return _("%(day)s: from what time? (times in %(zone)s)") % {"day": day_label(day), "zone": escape(zone_name)}
+
+
+def free_choose_length(start_text):
+    return _("From %(start)s: for how long?") % {"start": start_text}
+
+
+def free_results(when_text, count, page, pages):
+    if not count:
+        return _("Nothing is free for all of %(when)s.") % {"when": when_text}
+    return (
+        ngettext(
+            "%(count)s resource is free for all of %(when)s",
+            "%(count)s resources are free for all of %(when)s",
+            count,
+        )
+        % {"count": count, "when": when_text}
+        + f" ({page_of(page, pages)}). "
+        + _("Tap one to book it.")
+    )
+
+
+# --- My bookings -----------------------------------------------------------------
+
+NO_BOOKINGS = gettext_lazy("You have no bookings yet. Find something with /resources or /free.")
+UPCOMING = gettext_lazy("<b>Upcoming</b>")
+HISTORY = gettext_lazy("<b>Recent</b>")
+
+
+STATUS_LABELS = {
+    "pending": gettext_lazy("pending approval"),
+    "confirmed": gettext_lazy("confirmed"),
+    "active": gettext_lazy("active"),
+    "completed": gettext_lazy("completed"),
+    "expired": gettext_lazy("expired"),
+    "cancelled": gettext_lazy("cancelled"),
+    "rejected": gettext_lazy("rejected"),
+}
+
+
+def status_label(status):
+    return str(STATUS_LABELS.get(status, status))
+
+
+def booking_line(booking, zone, reason=""):
+    line = f"#{booking.pk} {escape(booking.resource.name)}, {when(booking.start, booking.end, zone)} — {status_label(booking.status)}"
+    if reason:
+        line += ": " + escape(reason)
+    return line
+
+
+def booking_card(booking, zone):
+    text = f"<b>{escape(booking.resource.name)}</b> #{booking.pk}\n{when(booking.start, booking.end, zone)}\n"
+    text += _("Status: %(status)s") % {"status": status_label(booking.status)}
+    if booking.resource.location:
+        text += "\n📍 " + escape(booking.resource.location)
+    return text
+
+
+def confirm_cancel(booking, zone):
+    return _("Cancel your booking of <b>%(name)s</b>, %(when)s?") % {
+        "name": escape(booking.resource.name),
+        "when": when(booking.start, booking.end, zone),
+    }
+
+
+CANCELLED = gettext_lazy("Cancelled.")
+CHECKED_IN = gettext_lazy("Checked in. Enjoy! Press “Return early” if you finish before the end.")
+RETURNED = gettext_lazy("Returned. Thank you!")
+
+
+# --- Settings --------------------------------------------------------------------
+
+
+def settings_text(language_code, zone_name, now_text):
+    return _("<b>Settings</b>\nLanguage: %(language)s\nTime zone: %(zone)s (now %(now)s)") % {
+        "language": LANGUAGE_NAMES.get(language_code, language_code),
+        "zone": escape(zone_name),
+        "now": now_text,
+    }
+
+
+CHOOSE_TIME_ZONE = gettext_lazy("Choose your time zone:")
+TYPE_TIME_ZONE_PROMPT = gettext_lazy(
+    "Send the name of your time zone, for example <code>Europe/Berlin</code> or <code>Asia/Almaty</code>."
+)
+SAVED = gettext_lazy("Saved.")
+
+
+def unknown_time_zone(value):
+    return _("I do not know the time zone «%(zone)s». Names look like Europe/Berlin.") % {
+        "zone": escape(value[:60])
+    }
+
+
+# --- Admins --------------------------------------------------------------------------
+
+NOTHING_PENDING = gettext_lazy("Nothing awaits approval.")
+
+
+def pending_title(count, page, pages):
+    return (
+        ngettext("%(count)s booking awaits approval", "%(count)s bookings await approval", count) % {"count": count}
+        + f" ({page_of(page, pages)})"
+    )
+
+
+def pending_line(booking, zone):
+    return f"#{booking.pk} <b>{escape(booking.resource.name)}</b>, {when(booking.start, booking.end, zone)} — {person(booking.user)}"
+
+
+def approved_by(booking_text, admin):
+    return booking_text + "\n\n" + _("✅ Approved by %(admin)s.") % {"admin": person(admin)}
+
+
+def rejected_by(booking_text, admin, reason):
+    text = booking_text + "\n\n" + _("❌ Rejected by %(admin)s.") % {"admin": person(admin)}
+    if reason:
+        text += "\n" + _("Reason: %(reason)s") % {"reason": escape(reason)}
+    return text
+
+
+def ask_reject_reason(booking_text, admin):
+    return booking_text + "\n\n" + _(
+        "%(admin)s, reply with the reason for rejecting (the user will see it)."
+    ) % {"admin": person(admin)}
+
+
+def today_title(day, page, pages):
+    return _("<b>Bookings on %(day)s</b>") % {"day": day_label(day)} + f" ({page_of(page, pages)})"
+
+
+NOTHING_TODAY = gettext_lazy("No bookings today.")
+
+
+def today_line(booking, zone):
+    return f"  {clock(booking.start, zone)}–{clock(booking.end, zone)} {person(booking.user)} — {status_label(booking.status)}"
