@@ -1,0 +1,1 @@
+"""Notifications: the outbox, Celery delivery, the Telegram sender, admin alerts."""

@@ -1,0 +1,106 @@
+"""The notification outbox: one row per chat message Slotbot owes someone.
+
+A row is written in the same transaction as the change it reports (see
+notifications.receivers), keyed by `dedupe_key` so the same notification can
+never exist twice, and delivered later by a Celery task. Its `status` is the
+delivery's state machine:
+
+    pending ──claim──> sending ──> sent
+       ^                  │ 429 / 5xx / network error before the request left
+       └──────────────────┤
+                          ├──> failed     (gave up, or Telegram refused for good)
+                          └──> uncertain  (the request may have reached Telegram,
+                                           but no answer came back: not resent)
+    pending ──> skipped  (no longer relevant when its turn came, e.g. the
+                          booking was cancelled before its reminder)
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationKind(models.TextChoices):
+    # To the booking's user.
+    CONFIRMED = "confirmed", _("booking confirmed")
+    PENDING = "pending", _("waiting for approval")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+    CANCELLED = "cancelled", _("cancelled")
+    ACTIVE = "active", _("started")
+    COMPLETED = "completed", _("completed")
+    EXPIRED = "expired", _("expired")
+    NOT_APPROVED = "not_approved", _("expired unapproved")
+    REMINDER_START = "reminder_start", _("reminder before start")
+    REMINDER_END = "reminder_end", _("reminder before end")
+    # To the admin group.
+    ADMIN_APPROVAL = "admin_approval", _("admin: approval needed")
+    ADMIN_NO_SHOW = "admin_no_show", _("admin: no-show")
+    ADMIN_DELIVERY_FAILED = "admin_delivery_failed", _("admin: delivery failed")
+    ADMIN_TASK_FAILED = "admin_task_failed", _("admin: task failed")
+
+
+# Admin alerts of these kinds are gathered into one digest message per burst.
+DIGEST_KINDS = (
+    NotificationKind.ADMIN_NO_SHOW,
+    NotificationKind.ADMIN_DELIVERY_FAILED,
+    NotificationKind.ADMIN_TASK_FAILED,
+)
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    SENDING = "sending", _("sending")
+    SENT = "sent", _("sent")
+    FAILED = "failed", _("failed")
+    UNCERTAIN = "uncertain", _("outcome unknown")
+    SKIPPED = "skipped", _("skipped")
+
+
+OPEN_Q = Q(status__in=(NotificationStatus.PENDING, NotificationStatus.SENDING))
+
+
+class Notification(models.Model):
+    """One chat message to a user (`user`) or to the admin group (`chat_id`, no user)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    chat_id = models.BigIntegerField(
+        _("chat id"), help_text=_("The user's private chat, or the admin group for admin alerts.")
+    )
+    booking = models.ForeignKey(
+        "bookings.Booking", on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=120, unique=True)
+    payload = models.JSONField(_("details"), default=dict, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    telegram_message_id = models.BigIntegerField(_("Telegram message id"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Open rows are few however large the table grows: the requeue sweep reads only them.
+            models.Index(fields=["status", "next_attempt_at"], condition=OPEN_Q, name="notification_open"),
+            models.Index(fields=["status", "kind"], name="notification_status_kind"),
+            # "Is an older message to this chat still open?" before each send keeps chats in order.
+            models.Index(fields=["chat_id", "id"], condition=OPEN_Q, name="notification_open_chat"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.chat_id} ({self.status})"
+
+    @property
+    def is_admin_alert(self):
+        return self.user_id is None

@@ -1,0 +1,46 @@
+"""Celery tasks of the notifications queue: thin wrappers over notifications.services.
+
+fan_out turns a chunk of row ids (a big batch queued by one publish, see
+notifications.queue) into one deliver task per row.
+fan_out, deliver and deliver_admin_digest are idempotent (the claim decides who
+sends), so they use acks_late with reject_on_worker_lost: a task lost with its
+worker is delivered again and sends nothing twice. A row that must wait (429,
+backoff, rate-limiter slot) is re-queued with a countdown; the row's
+next_attempt_at also lets requeue_undelivered find it if that message is lost.
+"""
+
+from celery import shared_task
+
+from notifications import queue, services
+
+IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="notifications.tasks.deliver", bind=True, **IDEMPOTENT)
+def deliver(self, notification_id):
+    retry_in = services.notification_deliver(notification_id=notification_id)
+    if retry_in is not None:
+        self.apply_async((notification_id,), countdown=retry_in)
+
+
+@shared_task(name="notifications.tasks.fan_out", **IDEMPOTENT)
+def fan_out(notification_ids):
+    queue.publish_deliveries(notification_ids)
+
+
+@shared_task(name="notifications.tasks.deliver_admin_digest", bind=True, **IDEMPOTENT)
+def deliver_admin_digest(self):
+    retry_in = services.admin_digest_deliver()
+    if retry_in is not None:
+        self.apply_async(countdown=retry_in)
+
+
+@shared_task(name="notifications.tasks.create_reminders", **IDEMPOTENT)
+def create_reminders():
+    return services.notifications_create_reminders()
+
+
+@shared_task(name="notifications.tasks.requeue_undelivered", **IDEMPOTENT)
+def requeue_undelivered():
+    queued, uncertain = services.notifications_requeue()
+    return {"queued": queued, "uncertain": uncertain}

@@ -1,0 +1,247 @@
+"""Message texts, rendered at send time in the recipient's language and time zone.
+
+`render(notification)` gives the Message to send, or None when the
+notification is no longer relevant (a reminder for a booking cancelled
+meanwhile, an approval request someone already answered). Everything that
+comes from users (resource names, notes, reasons) is HTML-escaped, since
+messages go out with parse_mode=HTML.
+"""
+
+import math
+from html import escape
+
+from django.conf import settings
+from django.utils import formats, timezone, translation
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from bookings.models import BookingStatus, ResourceKind
+from core.telegram_html import MAX_MESSAGE, fit_html
+from notifications import keyboards
+from notifications.models import NotificationKind
+from notifications.sender import Message
+
+
+
+def render(notification, *, now=None):
+    """The Message for `notification` (booking, resource and user loaded), or None if stale."""
+    now = now or timezone.now()
+    recipient = notification.user
+    language = _language_of(recipient)
+    zone = recipient.zone if recipient else timezone.get_default_timezone()
+    with translation.override(language), timezone.override(zone):
+        rendered = _RENDERERS[notification.kind](notification, now)
+    if rendered is None:
+        return None
+    text, markup = rendered
+    return Message(chat_id=notification.chat_id, text=fit_html(text), reply_markup=markup)
+
+
+def render_digest(notifications, *, limit=MAX_MESSAGE):
+    """One admin message listing several alerts, in the site's language and zone."""
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(timezone.get_default_timezone()):
+        header = ngettext("⚠️ %(count)d alert:", "⚠️ %(count)d alerts:", len(notifications)) % {
+            "count": len(notifications)
+        }
+        lines = [header]
+        used = len(header)
+        for position, notification in enumerate(notifications):
+            line = "• " + _digest_line(notification)
+            more = "\n" + _("…and %(count)d more (see the admin).") % {"count": len(notifications) - position}
+            if used + 1 + len(line) + len(more) > limit:
+                lines.append(more.strip())
+                break
+            lines.append(line)
+            used += 1 + len(line)
+        return "\n".join(lines)
+
+
+def _language_of(user):
+    code = (user.language_code if user else "") or settings.LANGUAGE_CODE
+    try:
+        return get_supported_language_variant(code)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def _local(moment):
+    return timezone.localtime(moment)
+
+
+def _time(moment):
+    return formats.time_format(_local(moment), "H:i")
+
+
+def _when(booking):
+    """'Mon 3 Jun, 09:00–10:00' in the active language and zone."""
+    start, end = _local(booking.start), _local(booking.end)
+    day = formats.date_format(start, "D j M")
+    if start.date() == end.date():
+        return f"{day}, {start:%H:%M}–{end:%H:%M}"
+    return f"{day}, {start:%H:%M} – {formats.date_format(end, 'D j M')}, {end:%H:%M}"
+
+
+def _resource(booking):
+    return f"<b>{escape(booking.resource.name)}</b>"
+
+
+def _reason_line(notification):
+    reason = (notification.payload or {}).get("reason", "")
+    return "\n" + _("Reason: %(reason)s") % {"reason": escape(reason)} if reason else ""
+
+
+def _is(booking, status):
+    return booking.status == status
+
+
+# --- Messages to the booking's user ---------------------------------------------
+
+
+def _confirmed(notification, now):
+    booking = notification.booking
+    text = _("✅ Booked: %(resource)s, %(when)s.") % {"resource": _resource(booking), "when": _when(booking)}
+    if booking.check_in_deadline:
+        text += "\n" + _("Please check in by %(time)s, or the booking expires and the time is freed.") % {
+            "time": _time(booking.check_in_deadline)
+        }
+    markup = keyboards.upcoming_booking(booking) if _is(booking, BookingStatus.CONFIRMED) else None
+    return text, markup
+
+
+def _pending(notification, now):
+    booking = notification.booking
+    text = _("⏳ Your booking of %(resource)s for %(when)s is waiting for an admin's approval.") % {
+        "resource": _resource(booking), "when": _when(booking)
+    }
+    return text, keyboards.waiting_booking(booking) if _is(booking, BookingStatus.PENDING) else None
+
+
+def _approved(notification, now):
+    booking = notification.booking
+    text = _("✅ Approved: %(resource)s, %(when)s.") % {"resource": _resource(booking), "when": _when(booking)}
+    return text, keyboards.upcoming_booking(booking) if _is(booking, BookingStatus.CONFIRMED) else None
+
+
+def _rejected(notification, now):
+    booking = notification.booking
+    text = _("❌ Your booking of %(resource)s for %(when)s was rejected.") % {
+        "resource": _resource(booking), "when": _when(booking)
+    }
+    return text + _reason_line(notification), None
+
+
+def _cancelled(notification, now):
+    booking = notification.booking
+    text = _("🚫 Your booking of %(resource)s for %(when)s is cancelled.") % {
+        "resource": _resource(booking), "when": _when(booking)
+    }
+    return text + _reason_line(notification), None
+
+
+def _active(notification, now):
+    booking = notification.booking
+    if booking.resource.kind == ResourceKind.EQUIPMENT:
+        text = _("▶️ Your booking of %(resource)s has started. Please return it by %(end)s.")
+    else:
+        text = _("▶️ Your booking of %(resource)s has started. It ends at %(end)s.")
+    text %= {"resource": _resource(booking), "end": _time(booking.end)}
+    return text, keyboards.running_booking(booking) if _is(booking, BookingStatus.ACTIVE) else None
+
+
+def _completed(notification, now):
+    booking = notification.booking
+    return _("🏁 Your booking of %(resource)s is over. Thank you!") % {"resource": _resource(booking)}, None
+
+
+def _expired(notification, now):
+    booking = notification.booking
+    text = _(
+        "⌛ Your booking of %(resource)s for %(when)s expired: nobody checked in by %(time)s. "
+        "The time is free for others again."
+    ) % {"resource": _resource(booking), "when": _when(booking), "time": _time(booking.check_in_deadline or booking.start)}
+    return text, None
+
+
+def _not_approved(notification, now):
+    booking = notification.booking
+    text = _("⌛ Your booking of %(resource)s for %(when)s expired: it was not approved before its start.") % {
+        "resource": _resource(booking), "when": _when(booking)
+    }
+    return text, None
+
+
+def _reminder_start(notification, now):
+    booking = notification.booking
+    if not _is(booking, BookingStatus.CONFIRMED) or booking.start <= now:
+        return None
+    minutes = max(1, math.ceil((booking.start - now).total_seconds() / 60))
+    text = ngettext(
+        "⏰ %(resource)s starts in %(minutes)d min, at %(time)s.",
+        "⏰ %(resource)s starts in %(minutes)d min, at %(time)s.",
+        minutes,
+    ) % {"resource": _resource(booking), "minutes": minutes, "time": _time(booking.start)}
+    if booking.check_in_deadline:
+        text += "\n" + _("Check in by %(time)s to keep it.") % {"time": _time(booking.check_in_deadline)}
+    return text, keyboards.upcoming_booking(booking)
+
+
+def _reminder_end(notification, now):
+    booking = notification.booking
+    if not _is(booking, BookingStatus.ACTIVE) or booking.end <= now:
+        return None
+    text = _("⏰ Please return %(resource)s by %(time)s.") % {"resource": _resource(booking), "time": _time(booking.end)}
+    return text, keyboards.running_booking(booking)
+
+
+# --- Messages to the admin group ---------------------------------------------------
+
+
+def _who(user):
+    """@username or name (User.__str__), escaped."""
+    return escape(str(user)) if user else "?"
+
+
+def _admin_approval(notification, now):
+    booking = notification.booking
+    if not _is(booking, BookingStatus.PENDING):
+        return None
+    text = _("🔔 Approval needed: %(resource)s, %(when)s, for %(user)s.") % {
+        "resource": _resource(booking), "when": _when(booking), "user": _who(booking.user)
+    }
+    if booking.note:
+        text += "\n" + _("Note: %(note)s") % {"note": escape(booking.note)}
+    return text, keyboards.approval_request(booking)
+
+
+def _digest_line(notification):
+    booking = notification.booking
+    payload = notification.payload or {}
+    if notification.kind == NotificationKind.ADMIN_NO_SHOW:
+        return _("No-show: %(resource)s, %(when)s, %(user)s") % {
+            "resource": _resource(booking), "when": _when(booking), "user": _who(booking.user)
+        }
+    if notification.kind == NotificationKind.ADMIN_DELIVERY_FAILED:
+        return _("Message not delivered (%(kind)s, booking #%(booking)s): %(error)s") % {
+            "kind": escape(payload.get("kind", "")), "booking": payload.get("booking_id") or "-",
+            "error": escape(payload.get("error", "")[:200]),
+        }
+    return _("Task failed: %(task)s (%(error)s)") % {
+        "task": escape(payload.get("task", "")), "error": escape(payload.get("error", "")[:200])
+    }
+
+
+_RENDERERS = {
+    NotificationKind.CONFIRMED: _confirmed,
+    NotificationKind.PENDING: _pending,
+    NotificationKind.APPROVED: _approved,
+    NotificationKind.REJECTED: _rejected,
+    NotificationKind.CANCELLED: _cancelled,
+    NotificationKind.ACTIVE: _active,
+    NotificationKind.COMPLETED: _completed,
+    NotificationKind.EXPIRED: _expired,
+    NotificationKind.NOT_APPROVED: _not_approved,
+    NotificationKind.REMINDER_START: _reminder_start,
+    NotificationKind.REMINDER_END: _reminder_end,
+    NotificationKind.ADMIN_APPROVAL: _admin_approval,
+}
