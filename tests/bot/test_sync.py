@@ -1,0 +1,103 @@
+"""bot.sync: the bot's database work runs on a bounded pool of threads, side by side,
+and shutting the pool down leaves no connection open."""
+
+import asyncio
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from bot.sync import DatabaseThreads, close_db_threads, db
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WAIT_SECONDS = 10
+
+
+def connections_to_this_database(settle_at=None):
+    """Other sessions on the test database. PostgreSQL ends a backend a moment after
+    its client hangs up, so with `settle_at` this waits (up to WAIT_SECONDS) for that count."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            count = cursor.fetchone()[0]
+        if settle_at is None or count == settle_at or time.monotonic() > deadline:
+            return count
+        time.sleep(0.02)
+
+
+def query_then_meet(barrier):
+    """A query (so the thread holds a connection), then wait until `barrier` has every party."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    barrier.wait(WAIT_SECONDS)
+    return threading.current_thread().name
+
+
+async def run_together(threads, parties):
+    barrier = threading.Barrier(parties)
+    return await asyncio.gather(*(threads.run(query_then_meet, barrier) for _ in range(parties)))
+
+
+@pytest.mark.postgres
+def test_database_work_of_different_updates_runs_at_once():
+    threads = DatabaseThreads(4)
+    try:
+        # With one shared thread the first call would wait at the barrier for ever (BrokenBarrierError).
+        names = asyncio.run(run_together(threads, 4))
+    finally:
+        threads.close()
+    assert len(set(names)) == 4
+
+
+@pytest.mark.postgres
+def test_closing_the_pool_closes_every_threads_connection():
+    threads = DatabaseThreads(3)
+    asyncio.run(run_together(threads, 3))
+    assert connections_to_this_database(settle_at=3) == 3
+
+    threads.close()
+
+    assert connections_to_this_database(settle_at=0) == 0
+
+
+@pytest.mark.postgres
+def test_closing_a_pool_whose_threads_never_started_is_harmless():
+    threads = DatabaseThreads(5)
+    asyncio.run(run_together(threads, 2))
+
+    threads.close()
+
+    assert connections_to_this_database(settle_at=0) == 0
+
+
+@pytest.mark.postgres
+def test_db_starts_a_fresh_pool_after_the_last_one_was_closed(settings):
+    settings.BOT_DB_THREADS = 2
+
+    async def two_calls():
+        barrier = threading.Barrier(2)
+        meet = db(query_then_meet)
+        return await asyncio.gather(meet(barrier), meet(barrier))
+
+    for _ in range(2):
+        assert len(set(asyncio.run(two_calls()))) == 2
+        close_db_threads()
+        assert connections_to_this_database(settle_at=0) == 0
+
+
+def test_an_error_in_the_work_reaches_the_awaiting_handler():
+    threads = DatabaseThreads(1)
+
+    def fail():
+        raise LookupError("no such resource")
+
+    try:
+        with pytest.raises(LookupError, match="no such resource"):
+            asyncio.run(threads.run(fail))
+    finally:
+        threads.close()
