@@ -14,7 +14,6 @@ from django.utils import translation
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -29,6 +28,7 @@ from bot.flood import check_flood, flood_guard_from_settings
 from bot.handlers import admin, booking, browse, fallback, free, my, start
 from bot.handlers import settings as settings_handlers
 from bot.handlers.base import Expired, respond
+from bot.ratelimit import SharedRateLimiter
 from bot.sync import close_db_threads_on_shutdown
 from core.services import SUPPORTED_LANGUAGES
 
@@ -58,13 +58,7 @@ def build_application(
         .post_shutdown(close_db_threads_on_shutdown)
     )
     if settings.TELEGRAM_RATE_LIMIT if rate_limit is None else rate_limit:
-        builder.rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=settings.TELEGRAM_RATE_PER_SECOND,
-                group_max_rate=settings.TELEGRAM_RATE_PER_GROUP_PER_MINUTE,
-                max_retries=3,
-            )
-        )
+        builder.rate_limiter(SharedRateLimiter(max_retries=3))
     if register_commands:
         builder.post_init(set_commands)
     if not with_updater:

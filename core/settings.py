@@ -258,7 +258,7 @@ if TELEGRAM_WEBHOOK_SECRET and (
 
 # --- Notifications --------------------------------------------------------------
 # Telegram's limits (https://core.telegram.org/bots/faq#broadcasting-to-users),
-# shared by every worker process through Redis (notifications/ratelimit.py).
+# shared by the workers and the bot through Redis (core/ratelimit.py).
 TELEGRAM_RATE_PER_SECOND = env_float("TELEGRAM_RATE_PER_SECOND", 30.0, minimum=0.1, maximum=1000.0)
 TELEGRAM_RATE_PER_CHAT_PER_SECOND = env_float("TELEGRAM_RATE_PER_CHAT_PER_SECOND", 1.0, minimum=0.01, maximum=100.0)
 TELEGRAM_RATE_PER_GROUP_PER_MINUTE = env_float("TELEGRAM_RATE_PER_GROUP_PER_MINUTE", 20.0, minimum=1.0, maximum=600.0)
@@ -301,8 +301,8 @@ TELEGRAM_BASE_FILE_URL = env_url(
     TELEGRAM_BASE_URL[: -len("/bot")] + "/file/bot" if TELEGRAM_BASE_URL.endswith("/bot") else TELEGRAM_BASE_URL,
     schemes=("http", "https"),
 )
-# The bot's replies obey the same TELEGRAM_RATE_* limits through PTB's
-# AIORateLimiter, which also retries after a 429's retry_after.
+# The bot's replies draw on the same TELEGRAM_RATE_* buckets as the notification
+# workers (bot/ratelimit.py), and are retried after a 429's retry_after.
 TELEGRAM_RATE_LIMIT = env_bool("TELEGRAM_RATE_LIMIT", True)
 # Per-user flood limit: more than BOT_FLOOD_LIMIT updates in the window get a polite "slow down".
 BOT_FLOOD_LIMIT = env_int("BOT_FLOOD_LIMIT", 20, minimum=1)

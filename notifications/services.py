@@ -38,7 +38,7 @@ from bookings.models import Booking, BookingStatus, ResourceKind
 from core.models import User
 from notifications import queue, texts
 from notifications.models import DIGEST_KINDS, Notification, NotificationKind, NotificationStatus
-from notifications.ratelimit import buckets_for, get_rate_limiter
+from core.ratelimit import buckets_for, get_rate_limiter
 from notifications.sender import (
     BotBlocked,
     OutcomeUnknown,

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from bookings import services as bookings_services
 from core.celery import app as celery_app
-from notifications import ratelimit, sender
+from core import ratelimit
+from notifications import sender
 from sandbox.testing import run_sandbox
 from tests.notifications.harness import Worker, process_env, publishing_to, wait_for
 

@@ -1,15 +1,20 @@
-"""Telegram's flood limits, shared by every worker process (GCRA in Redis).
+"""Telegram's flood limits, shared by every process that talks to Telegram (GCRA in Redis).
 
 Telegram allows about 30 messages a second overall, about one a second in a
-chat and 20 a minute in a group. Each limit is a GCRA bucket (a "theoretical
-arrival time" per key); `reserve()` checks all the buckets a message counts
-against in one Lua script, so several processes never overshoot together,
-and books a slot for the caller, who then sleeps until it. A slot further
-away than `max_wait` is not booked: the caller reschedules its task instead
-of holding a worker.
+chat and 20 a minute in a group, and it counts them per bot token: the
+notification workers and the bot's own replies draw on the same budget. So
+both use these buckets (notifications/services.py and bot/ratelimit.py);
+the module sits in core/ because neither of them may import the other.
 
-Without REDIS_URL (the embedded default) the buckets live in the process;
-that is exact for the single worker process the dev command starts.
+Each limit is a GCRA bucket (a "theoretical arrival time" per key);
+`reserve()` checks all the buckets a message counts against in one Lua
+script, so several processes never overshoot together, and books a slot for
+the caller, who then sleeps until it. A slot further away than `max_wait` is
+not booked: a worker reschedules its task instead of holding a process.
+
+Without REDIS_URL (the embedded default) the buckets live in the process:
+exact for one process, but the dev command's bot and worker then each keep
+their own.
 """
 
 import threading
@@ -75,18 +80,28 @@ class Reservation:
     wait: float  # seconds to sleep before sending (booked) or before trying again (not booked)
 
 
-def buckets_for(chat_id, *, is_group):
-    """The buckets a message to `chat_id` counts against (overall + its chat's)."""
-    overall = Bucket("all", 1 / settings.TELEGRAM_RATE_PER_SECOND, 0.0)
+def overall_bucket():
+    """The bot's whole budget: every message and edit counts against it."""
+    return Bucket("all", 1 / settings.TELEGRAM_RATE_PER_SECOND, 0.0)
+
+
+def chat_bucket(chat_id, *, is_group, burst=1):
+    """The budget of one chat; `burst` messages may go out at once before the steady rate applies."""
     if is_group:
-        chat = Bucket(f"group:{chat_id}", 60 / settings.TELEGRAM_RATE_PER_GROUP_PER_MINUTE, 0.0)
-    else:
-        chat = Bucket(f"chat:{chat_id}", 1 / settings.TELEGRAM_RATE_PER_CHAT_PER_SECOND, 0.0)
-    return [overall, chat]
+        interval = 60 / settings.TELEGRAM_RATE_PER_GROUP_PER_MINUTE
+        return Bucket(f"group:{chat_id}", interval, (burst - 1) * interval)
+    interval = 1 / settings.TELEGRAM_RATE_PER_CHAT_PER_SECOND
+    return Bucket(f"chat:{chat_id}", interval, (burst - 1) * interval)
+
+
+def buckets_for(chat_id, *, is_group, burst=1):
+    """The buckets a message to `chat_id` counts against (overall + its chat's)."""
+    return [overall_bucket(), chat_bucket(chat_id, is_group=is_group, burst=burst)]
 
 
 class RedisRateLimiter:
-    def __init__(self, client):
+    def __init__(self, client, *, prefix=KEY_PREFIX):
+        self._prefix = prefix
         self._reserve = client.register_script(_RESERVE_LUA)
         self._penalise = client.register_script(_PENALISE_LUA)
 
@@ -94,11 +109,11 @@ class RedisRateLimiter:
         args = [max_wait]
         for bucket in buckets:
             args += [bucket.interval, bucket.tolerance]
-        booked, wait = self._reserve(keys=[KEY_PREFIX + b.key for b in buckets], args=args)
+        booked, wait = self._reserve(keys=[self._prefix + b.key for b in buckets], args=args)
         return Reservation(bool(booked), max(0.0, float(wait)))
 
     def penalise(self, bucket, seconds):
-        self._penalise(keys=[KEY_PREFIX + bucket.key], args=[seconds])
+        self._penalise(keys=[self._prefix + bucket.key], args=[seconds])
 
 
 class LocalRateLimiter:
