@@ -4,13 +4,17 @@ Resources and their opening hours are plain data, edited here. Bookings are
 not: the admin shows them read-only with their history, and changes their
 status only through the services (actions approve, reject, cancel, acting
 as the signed-in staff user), so every rule, history row and notification
-happens exactly as it does from the bot or the API.
+happens exactly as it does from the bot or the API. Reject and cancel first
+ask for a reason, which the user is shown, as in the bot.
 """
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -18,7 +22,7 @@ from django.utils.translation import ngettext
 from bookings import services
 from bookings.errors import BookingError
 from bookings.models import Booking, BookingEvent, OpeningHours, Resource
-from bookings.rules import local_midnight, site_zone
+from bookings.rules import MAX_NOTE_LENGTH, local_midnight, site_zone
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -96,6 +100,16 @@ class BookingEventInline(admin.TabularInline):
         return False
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        help_text=_("The user sees it in their chat. Optional."),
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
 # The service of each admin action, and how its success is counted.
 TRANSITIONS = {
     "approve": (
@@ -155,19 +169,39 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reject selected bookings"), permissions=["transition"])
     def reject_bookings(self, request, queryset):
-        self._run_transition(request, queryset, "reject")
+        return self._transition_with_reason(request, queryset, "reject", _("Reject bookings"))
 
     @admin.action(description=_("Cancel selected bookings"), permissions=["transition"])
     def cancel_bookings(self, request, queryset):
-        self._run_transition(request, queryset, "cancel")
+        return self._transition_with_reason(request, queryset, "cancel", _("Cancel bookings"))
 
-    def _run_transition(self, request, queryset, name):
+    def _transition_with_reason(self, request, queryset, name, title):
+        """First a page asking for the reason (the user will see it), then the transition."""
+        if "apply" in request.POST:
+            form = ReasonForm(request.POST)
+            if form.is_valid():
+                self._run_transition(request, queryset, name, reason=form.cleaned_data["reason"])
+                return None  # back to the list, with the messages
+        else:
+            form = ReasonForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "form": form,
+            "bookings": queryset.select_related("resource", "user").order_by("start"),
+            "action": request.POST.get("action", ""),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/bookings/booking/transition_reason.html", context)
+
+    def _run_transition(self, request, queryset, name, **options):
         """Apply one service to each booking; report each refusal and the count of successes."""
         service, success_message = TRANSITIONS[name]
         done = 0
         for booking in queryset.select_related("resource", "user"):
             try:
-                service(booking=booking, by=request.user)
+                service(booking=booking, by=request.user, **options)
             except BookingError as exc:
                 messages.error(request, f"{booking}: {exc.message}")
             else:

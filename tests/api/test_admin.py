@@ -30,9 +30,10 @@ def bookings(book, user, other_user, studio, approval_room, local_day):
     }
 
 
-def run_action(admin_client, action, *bookings):
+def run_action(admin_client, action, *bookings, **form):
+    """Run an admin action; `form` is what its intermediate page posts (reject/cancel: apply, reason)."""
     response = admin_client.post(
-        CHANGELIST, {"action": action, "_selected_action": [b.pk for b in bookings]}, follow=True
+        CHANGELIST, {"action": action, "_selected_action": [b.pk for b in bookings], **form}, follow=True
     )
     assert response.status_code == 200
     return [(m.level_tag, m.message) for m in get_messages(response.wsgi_request)]
@@ -139,17 +140,43 @@ def test_approve_action_reports_each_booking_in_the_wrong_status(admin_client, b
 
 
 def test_reject_action_rejects_pending_and_refuses_confirmed(admin_client, bookings):
-    messages = run_action(admin_client, "reject_bookings", bookings["pending"], bookings["confirmed"])
+    messages = run_action(
+        admin_client, "reject_bookings", bookings["pending"], bookings["confirmed"], apply="1", reason="Room closed"
+    )
 
     assert status_of(bookings["pending"]) == BookingStatus.REJECTED
     assert status_of(bookings["confirmed"]) == BookingStatus.CONFIRMED
     assert [level for level, _ in messages] == ["error", "success"]
+    event = BookingEvent.objects.filter(booking=bookings["pending"]).last()
+    assert (event.to_status, event.reason) == ("rejected", "Room closed")
+
+
+@pytest.mark.parametrize("action", ["reject_bookings", "cancel_bookings"])
+def test_reject_and_cancel_ask_for_the_reason_first_and_change_nothing_yet(admin_client, bookings, action):
+    response = admin_client.post(CHANGELIST, {"action": action, "_selected_action": [bookings["pending"].pk]})
+
+    assert response.status_code == 200
+    assert "admin/bookings/booking/transition_reason.html" in [t.name for t in response.templates]
+    page = response.content.decode()
+    assert str(bookings["pending"]) in page and 'name="reason"' in page
+    assert f'name="_selected_action" value="{bookings["pending"].pk}"' in page
+    assert status_of(bookings["pending"]) == BookingStatus.PENDING
+
+
+def test_a_reason_over_the_limit_is_refused_on_the_form_and_changes_nothing(admin_client, bookings):
+    response = admin_client.post(CHANGELIST, {
+        "action": "reject_bookings", "_selected_action": [bookings["pending"].pk], "apply": "1", "reason": "x" * 501,
+    })
+
+    assert response.status_code == 200
+    assert "at most 500 characters" in response.content.decode()
+    assert status_of(bookings["pending"]) == BookingStatus.PENDING
 
 
 def test_cancel_action_cancels_and_reports_bookings_already_finished(admin_client, bookings):
-    run_action(admin_client, "cancel_bookings", bookings["confirmed"])
+    run_action(admin_client, "cancel_bookings", bookings["confirmed"], apply="1", reason="")
 
-    messages = run_action(admin_client, "cancel_bookings", bookings["confirmed"], bookings["pending"])
+    messages = run_action(admin_client, "cancel_bookings", bookings["confirmed"], bookings["pending"], apply="1")
 
     assert status_of(bookings["confirmed"]) == BookingStatus.CANCELLED
     assert status_of(bookings["pending"]) == BookingStatus.CANCELLED
