@@ -479,6 +479,12 @@ class _ServerThread:
         self._ready.set()
         self.loop.run_forever()
         self.loop.run_until_complete(self._runner.cleanup())
+        # Calls still running (a paused sandbox, a scripted timeout) end with the
+        # server: cancel them and let them finish, so none is destroyed pending.
+        leftover = asyncio.all_tasks(self.loop)
+        for task in leftover:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
         self.loop.close()
 
     async def _start(self) -> None:
