@@ -23,12 +23,14 @@ EXCLUSION_VIOLATION = "23P01"
 SWEEP_BATCH = 2000
 
 
-def booking_create(*, user, resource, start, end, note="", now=None):
+def booking_create(*, user, resource, start, end, note="", now=None, receipt=True):
     """Book `resource` for `user` from start to end, or raise a BookingError.
 
     Needs approval → pending, otherwise confirmed. Overlap with a live booking
     (buffer included) raises SlotTaken: checked here for a clear answer and,
     on PostgreSQL, enforced by the exclusion constraint, which decides races.
+    `receipt=False`: the interface the user booked in already shows them the
+    result in their chat (the bot), so listeners send no separate receipt.
     """
     now = now or timezone.now()
     rules.validate_booking_times(resource, start, end, now=now)
@@ -52,7 +54,7 @@ def booking_create(*, user, resource, start, end, note="", now=None):
                 status=status,
                 note=note or "",
             )
-            _record([booking], from_status="", to_status=status, by=user, reason="", at=now)
+            _record([booking], from_status="", to_status=status, by=user, reason="", at=now, receipt=receipt)
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
             raise errors.SlotTaken() from None
@@ -235,7 +237,7 @@ def _transition(booking, *, allowed_from, to_status, by, reason="", now=None, **
     return booking
 
 
-def _record(bookings, *, from_status, to_status, by, reason, at):
+def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True):
     """History rows and the signal for a status change, in the caller's transaction."""
     BookingEvent.objects.bulk_create(
         BookingEvent(booking=b, from_status=from_status, to_status=to_status, at=at, by=by, reason=reason)
@@ -244,7 +246,7 @@ def _record(bookings, *, from_status, to_status, by, reason, at):
     if bookings:
         bookings_transitioned.send(
             sender=Booking, bookings=bookings, from_status=from_status, to_status=to_status, by=by,
-            reason=reason, at=at,
+            reason=reason, at=at, receipt=receipt,
         )
 
 

@@ -9,5 +9,6 @@ from django.dispatch import Signal
 # Sent after one or more bookings moved from one status to another.
 # Arguments: bookings (list of Booking, resource and user loaded), from_status
 # ("" when the booking was just created), to_status, by (User or None for the
-# system), reason (str), at (datetime).
+# system), reason (str), at (datetime), receipt (bool: False when the owner
+# already sees a new booking's result in their chat, so no receipt is sent).
 bookings_transitioned = Signal()

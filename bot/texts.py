@@ -246,6 +246,10 @@ def booked(resource_name, when_text):
     return _("✅ Booked: <b>%(name)s</b>, %(when)s.") % {"name": escape(resource_name), "when": when_text}
 
 
+def check_in_by(time_text):
+    return _("Please check in by %(time)s, or the booking expires and the time is freed.") % {"time": time_text}
+
+
 def requested(resource_name, when_text):
     return _(
         "⏳ Requested: <b>%(name)s</b>, %(when)s. An admin will approve or reject it; I will let you know."

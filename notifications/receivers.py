@@ -11,9 +11,9 @@ from notifications import services
 from notifications.models import NotificationKind
 
 
-def on_bookings_transitioned(sender, *, bookings, from_status, to_status, by=None, reason="", **kwargs):
+def on_bookings_transitioned(sender, *, bookings, from_status, to_status, by=None, reason="", receipt=True, **kwargs):
     services.notifications_for_transition(
-        bookings=bookings, from_status=from_status, to_status=to_status, by=by, reason=reason
+        bookings=bookings, from_status=from_status, to_status=to_status, by=by, reason=reason, receipt=receipt
     )
 
 

@@ -92,7 +92,7 @@ def user_chat_id(user):
 # --- Creating rows -------------------------------------------------------------------
 
 
-def notifications_for_transition(*, bookings, from_status, to_status, by=None, reason=""):
+def notifications_for_transition(*, bookings, from_status, to_status, by=None, reason="", receipt=True):
     """Outbox rows for a status change, in the caller's transaction; delivery queued on commit."""
     key = (from_status, to_status)
     rows = []
@@ -102,7 +102,7 @@ def notifications_for_transition(*, bookings, from_status, to_status, by=None, r
         rows += [
             _user_row(b, user_kind, payload)
             for b in bookings
-            if user_chat_id(b.user) and not _made_by_owner(b, from_status, by)
+            if user_chat_id(b.user) and not _answered_where_made(b, from_status, by, receipt)
         ]
     admin_kind = _ADMIN_KINDS.get(key)
     if admin_kind and settings.TELEGRAM_ADMIN_CHAT_ID:
@@ -110,11 +110,14 @@ def notifications_for_transition(*, bookings, from_status, to_status, by=None, r
     _insert(rows)
 
 
-def _made_by_owner(booking, from_status, by):
-    """The owner cancelled, checked in or returned early: the bot or the API
-    already answered them where they acted, so a chat message would repeat it.
-    A new booking still gets its receipt (with its buttons) in the chat."""
-    return bool(from_status) and by is not None and by.pk == booking.user_id
+def _answered_where_made(booking, from_status, by, receipt):
+    """The owner cancelled, checked in or returned early, or booked in the bot:
+    the bot or the API already answered them where they acted, so a chat
+    message would repeat it. A booking made elsewhere (the API) still gets its
+    receipt, with its buttons, in the chat."""
+    if not from_status:
+        return not receipt
+    return by is not None and by.pk == booking.user_id
 
 
 def notifications_create_reminders(*, now=None):

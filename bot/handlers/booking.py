@@ -16,6 +16,7 @@ from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.calendar import first_and_last_day, month_keyboard, month_of
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
+from bot.handlers.my import booking_actions
 from bot.parsing import BookSyntaxError, parse_book
 
 STARTS_PER_PAGE = 24
@@ -105,8 +106,9 @@ def typed_book(actor, words):
 
 
 def _book(actor, resource, start, end):
+    """Book, and answer with the result and its buttons: this reply is the booking's receipt."""
     try:
-        booking = services.booking_create(user=actor.user, resource=resource, start=start, end=end)
+        booking = services.booking_create(user=actor.user, resource=resource, start=start, end=end, receipt=False)
     except errors.SlotTaken:
         booking = _own_booking_of(actor.user, resource, start, end)
         if booking is None:
@@ -119,7 +121,10 @@ def _book(actor, resource, start, end):
         text = texts.requested(resource.name, when_text)
     else:
         text = texts.booked(resource.name, when_text)
-    rows = [[cb.button(texts.MENU_MY, cb.MY, 0)], keyboards.to_menu()]
+        if booking.check_in_deadline:
+            text += "\n" + texts.check_in_by(texts.clock(booking.check_in_deadline, actor.zone))
+    rows = keyboards.grid(booking_actions(booking, timezone.now()), 2)
+    rows += [[cb.button(texts.MENU_MY, cb.MY, 0)], keyboards.to_menu()]
     return Screen(text, rows)
 
 

@@ -41,9 +41,8 @@ def my_bookings(actor, page=0):
     return Screen("\n".join(lines), rows)
 
 
-def booking_card(actor, booking_id, notice=""):
-    booking = _own_booking(actor, booking_id)
-    now = timezone.now()
+def booking_actions(booking, now):
+    """The buttons that apply to `booking` now: Check in (its window is open), Return early, Cancel."""
     actions = []
     if booking.status == BookingStatus.CONFIRMED:
         opens, closes = rules.check_in_window(booking.resource, booking.start, booking.end)
@@ -53,7 +52,12 @@ def booking_card(actor, booking_id, notice=""):
         actions.append(cb.button(texts.RETURN_EARLY, BOOKING_FINISH, booking.pk))
     if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) and booking.start > now:
         actions.append(cb.button(texts.CANCEL_BOOKING, BOOKING_CANCEL, booking.pk))
-    rows = keyboards.grid(actions, 2) + [keyboards.back(cb.MY, 0)]
+    return actions
+
+
+def booking_card(actor, booking_id, notice=""):
+    booking = _own_booking(actor, booking_id)
+    rows = keyboards.grid(booking_actions(booking, timezone.now()), 2) + [keyboards.back(cb.MY, 0)]
     return Screen(texts.booking_card(booking, actor.zone), rows, notice=str(notice))
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from bookings.models import Booking, BookingStatus
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,4 +38,7 @@ def test_booking_through_buttons_ends_confirmed(bot, alice, open_resource, error
     booking = Booking.objects.get()
     assert booking.status == BookingStatus.CONFIRMED
     assert result.edited  # the menu message was edited in place, not a new message per tap
+    # This reply is the receipt: it carries the booking's buttons, and no second message repeats it.
+    assert "✖️ Cancel booking" in result.buttons
+    assert not Notification.objects.filter(user__telegram_id=alice.id).exists()
     assert not errors_seen

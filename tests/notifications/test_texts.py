@@ -70,3 +70,20 @@ def test_owner_actions_are_not_echoed_but_staff_actions_and_receipts_are(make_us
     assert (mine.pk, NotificationKind.CONFIRMED) in kinds  # the receipt
     assert (mine.pk, NotificationKind.CANCELLED) not in kinds  # the owner just did it
     assert (theirs.pk, NotificationKind.CANCELLED) in kinds  # staff did it: the owner must hear
+
+
+def test_a_booking_made_in_the_bot_gets_no_second_receipt_but_admins_still_hear(make_user, make_resource, at, now,
+                                                                                 settings):
+    settings.TELEGRAM_ADMIN_CHAT_ID = -4242
+    user = make_user(telegram_id=7002)
+    in_bot = bookings_services.booking_create(user=user, resource=make_resource(hours=None), start=at(10), end=at(11),
+                                              now=now, receipt=False)
+    needs_approval = make_resource(hours=None, name="Board room", requires_approval=True)
+    requested = bookings_services.booking_create(user=user, resource=needs_approval, start=at(10), end=at(11), now=now,
+                                                 receipt=False)
+
+    rows = set(Notification.objects.values_list("booking_id", "chat_id", "kind"))
+    assert rows == {(requested.pk, -4242, NotificationKind.ADMIN_APPROVAL)}, "the bot's reply is the user's receipt"
+    # Later changes still reach the owner in the chat.
+    bookings_services.booking_cancel(booking=in_bot, by=make_user(is_staff=True), now=now)
+    assert Notification.objects.filter(booking=in_bot, chat_id=7002, kind=NotificationKind.CANCELLED).exists()
