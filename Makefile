@@ -60,6 +60,7 @@ bench: venv
 	$(PY) bench/bench_sandbox.py
 	$(PY) bench/bench_bot.py
 	$(PY) bench/bench_notifications.py
+	$(PY) bench/bench_shared_limit.py
 
 clean:
 	rm -rf var/ .pytest_cache .hypothesis
