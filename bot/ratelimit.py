@@ -13,23 +13,28 @@ messages in a private chat, `GROUP_BURST` in a group), as Telegram allows
 short bursts; the workers never do, so together they stay under the limit.
 A 429 still happens (Telegram's limits are not published exactly): its
 `retry_after` is booked on the chat's bucket, so the workers wait too, and
-the request is retried up to `max_retries` times.
+the request is retried up to `max_retries` times. While Redis is unreachable
+the process paces itself alone rather than answer nobody (as bot/flood.py),
+and asks Redis again every `REDIS_RETRY_SECONDS`.
 """
 
 import asyncio
 import logging
+import time
 from datetime import timedelta
 
+from redis.exceptions import RedisError
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from core.ratelimit import buckets_for, get_rate_limiter, overall_bucket
+from core.ratelimit import LocalRateLimiter, buckets_for, get_rate_limiter, overall_bucket
 
 logger = logging.getLogger(__name__)
 
 CHAT_BURST = 3  # private chat: 3 at once, then 1/s (Telegram tolerates a few more)
 GROUP_BURST = 10  # group: 10 at once, then 20/min (Telegram: 20 a minute)
 MAX_WAIT = 3600.0  # a reply always books its slot, however far (the limiter's cap)
+REDIS_RETRY_SECONDS = 10.0  # after Redis failed, pace alone this long before trying it again
 
 # Requests that put a message in a chat. Everything else whose name starts with
 # "send" does too, except a chat action ("typing…").
@@ -74,6 +79,8 @@ class SharedRateLimiter(BaseRateLimiter[int]):
     def __init__(self, *, max_retries=3, limiter=None):
         self._max_retries = max_retries
         self._limiter = limiter
+        self._alone = LocalRateLimiter()  # this process's own buckets, while Redis is away
+        self._alone_until = 0.0
 
     @property
     def limiter(self):
@@ -103,14 +110,25 @@ class SharedRateLimiter(BaseRateLimiter[int]):
                                max_retries)
                 if len(buckets) == 2:
                     # The chat's next slot moves past retry_after: the retry and the workers wait for it.
-                    await asyncio.to_thread(self.limiter.penalise, buckets[1], seconds)
+                    await self._call("penalise", buckets[1], seconds)
                 else:
                     await asyncio.sleep(seconds)
 
     async def _wait_for_slot(self, buckets):
         while True:
-            reservation = await asyncio.to_thread(self.limiter.reserve, buckets, max_wait=MAX_WAIT)
+            reservation = await self._call("reserve", buckets, max_wait=MAX_WAIT)
             if reservation.wait:
                 await asyncio.sleep(reservation.wait)
             if reservation.booked:
                 return
+
+    async def _call(self, name, *args, **kwargs):
+        """The shared limiter's `name`, off the event loop (it may wait on Redis); alone if Redis fails."""
+        if time.monotonic() >= self._alone_until:
+            try:
+                return await asyncio.to_thread(getattr(self.limiter, name), *args, **kwargs)
+            except RedisError as error:
+                self._alone_until = time.monotonic() + REDIS_RETRY_SECONDS
+                logger.warning("Telegram rate limiter: Redis is unreachable (%s); this process paces itself "
+                               "alone for %.0f s", error.__class__.__name__, REDIS_RETRY_SECONDS)
+        return await asyncio.to_thread(getattr(self._alone, name), *args, **kwargs)

@@ -140,10 +140,18 @@ class LocalRateLimiter:
             self._tats[bucket.key] = max(self._tats.get(bucket.key, 0.0), until)
 
 
+def redis_client(url):
+    """A client that fails fast: every message waits on it, and redis-py's default
+    (10 retries with backoff, ~4 s) would hold each one that long while Redis is away."""
+    import redis  # only needed when Redis is configured
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, retry=Retry(NoBackoff(), 1))
+
+
 @lru_cache(maxsize=1)
 def get_rate_limiter():
     if settings.REDIS_URL:
-        import redis  # only needed when Redis is configured
-
-        return RedisRateLimiter(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5))
+        return RedisRateLimiter(redis_client(settings.REDIS_URL))
     return LocalRateLimiter()

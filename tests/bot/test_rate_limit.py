@@ -6,6 +6,7 @@ in a database of this module's own.
 """
 
 import asyncio
+import socket
 import threading
 import zlib
 
@@ -17,7 +18,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.ratelimit import CHAT_BURST, GROUP_BURST, SharedRateLimiter, buckets_for_request
 from core import ratelimit
-from core.ratelimit import RedisRateLimiter, buckets_for
+from core.ratelimit import RedisRateLimiter, buckets_for, redis_client
 from sandbox.testing import run_sandbox
 from tests.bot.conftest import GENEROUS, TOKEN
 
@@ -137,3 +138,20 @@ def test_retries_give_up_after_max_retries(limited_sandbox, shared_redis):
     asyncio.run(scenario())
     assert alice.bot_messages() == []
     assert sandbox.stats()["injected_faults"] == 2, "the first try and one retry, then the 429 reaches the caller"
+
+
+def test_replies_still_go_out_paced_when_redis_is_unreachable(limited_sandbox, caplog):
+    sandbox = limited_sandbox
+    users = [sandbox.user(f"User {n}", started=True) for n in range(40)]
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    nowhere = RedisRateLimiter(redis_client(f"redis://127.0.0.1:{port}/0"))  # as get_rate_limiter() builds it
+    application = (Application.builder().token(TOKEN).base_url(sandbox.base_url)
+                   .rate_limiter(SharedRateLimiter(max_retries=0, limiter=nowhere)).updater(None).build())
+
+    asyncio.run(send_all(application, [(user.id, "your booking") for user in users]))
+
+    assert all(len(user.bot_messages()) == 1 for user in users)
+    assert sandbox.stats()["flood_429"] == 0, "paced by the process's own buckets meanwhile"
+    assert "Redis is unreachable" in caplog.text
