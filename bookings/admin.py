@@ -85,8 +85,12 @@ class BookingEventInline(admin.TabularInline):
     """The status history, oldest first; written only by the services."""
 
     model = BookingEvent
-    fields = ("at", "from_status", "to_status", "by", "reason")
+    fields = ("at", "from_status", "to_status", "by", "reason_shown")
     readonly_fields = fields
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, event):
+        return event.reason_in_language()
     extra = 0
     can_delete = False
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 
@@ -180,6 +181,18 @@ class Booking(models.Model):
         return self.status in LIVE_STATUSES
 
 
+# Why the system changed a booking, as written into its history: stored in
+# English, stable for programs reading the API; shown translated in the admin.
+REASON_START_TIME = gettext_noop("start time reached")
+REASON_END_TIME = gettext_noop("end time reached")
+REASON_NO_CHECK_IN = gettext_noop("no check-in")
+REASON_NOT_APPROVED = gettext_noop("not approved before the start")
+REASON_RETURNED_EARLY = gettext_noop("returned early")
+SYSTEM_REASONS = frozenset(
+    {REASON_START_TIME, REASON_END_TIME, REASON_NO_CHECK_IN, REASON_NOT_APPROVED, REASON_RETURNED_EARLY}
+)
+
+
 class BookingEvent(models.Model):
     """One status change of a booking: from, to, when, by whom (or the system), why."""
 
@@ -199,3 +212,7 @@ class BookingEvent(models.Model):
 
     def __str__(self):
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+    def reason_in_language(self):
+        """The reason in the active language: the system's own are translated, people's shown as written."""
+        return gettext(self.reason) if self.reason in SYSTEM_REASONS else self.reason

@@ -13,7 +13,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings import errors, rules
-from bookings.models import LIVE_STATUSES, Booking, BookingEvent, BookingStatus
+from bookings.models import (
+    LIVE_STATUSES,
+    REASON_END_TIME,
+    REASON_NO_CHECK_IN,
+    REASON_NOT_APPROVED,
+    REASON_RETURNED_EARLY,
+    REASON_START_TIME,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+)
 from bookings.signals import bookings_transitioned
 
 logger = logging.getLogger(__name__)
@@ -144,7 +154,7 @@ def booking_finish(*, booking, by, now=None):
         allowed_from=(BookingStatus.ACTIVE,),
         to_status=BookingStatus.COMPLETED,
         by=by,
-        reason="returned early" if end < booking.end else "",
+        reason=REASON_RETURNED_EARLY if end < booking.end else "",
         now=now,
         end=end,
         blocked_until=end + buffer,
@@ -158,28 +168,28 @@ def bookings_start_due(*, now=None):
     """confirmed → active at the start time, for bookings that need no check-in."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.CONFIRMED, check_in_deadline__isnull=True, start__lte=now)
-    return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.ACTIVE, "start time reached", now)
+    return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.ACTIVE, REASON_START_TIME, now)
 
 
 def bookings_complete_ended(*, now=None):
     """active → completed at the end time."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.ACTIVE, end__lte=now)
-    return _sweep(due, BookingStatus.ACTIVE, BookingStatus.COMPLETED, "end time reached", now)
+    return _sweep(due, BookingStatus.ACTIVE, BookingStatus.COMPLETED, REASON_END_TIME, now)
 
 
 def bookings_expire_no_shows(*, now=None):
     """confirmed → expired when nobody checked in by start + grace; frees the rest of the slot."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.CONFIRMED, check_in_deadline__lte=now)
-    return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.EXPIRED, "no check-in", now)
+    return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.EXPIRED, REASON_NO_CHECK_IN, now)
 
 
 def bookings_expire_unapproved(*, now=None):
     """pending → expired when nobody approved it before its start."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.PENDING, start__lte=now)
-    return _sweep(due, BookingStatus.PENDING, BookingStatus.EXPIRED, "not approved before the start", now)
+    return _sweep(due, BookingStatus.PENDING, BookingStatus.EXPIRED, REASON_NOT_APPROVED, now)
 
 
 def _sweep(due, from_status, to_status, reason, now):

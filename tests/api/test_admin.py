@@ -82,6 +82,27 @@ def test_booking_page_is_read_only_with_its_history(admin_client, bookings):
     assert b'name="_save"' not in response.content
 
 
+def test_history_shows_the_systems_reasons_in_the_readers_language_and_peoples_as_written(admin_client, bookings,
+                                                                                           admin_user):
+    booking = bookings["confirmed"]
+    services.bookings_start_due(now=booking.start)
+    services.bookings_complete_ended(now=booking.end)
+    services.booking_reject(booking=bookings["pending"], by=admin_user, reason="end time reached: no, exams")
+
+    in_russian = admin_client.get(reverse("admin:bookings_booking_change", args=[booking.pk]),
+                                  HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    in_english = admin_client.get(reverse("admin:bookings_booking_change", args=[booking.pk]),
+                                  HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    typed = admin_client.get(reverse("admin:bookings_booking_change", args=[bookings["pending"].pk]),
+                             HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+    assert "наступило время начала" in in_russian and "наступило время окончания" in in_russian
+    assert "start time reached" in in_english and "end time reached" in in_english
+    assert "end time reached: no, exams" in typed
+    # Stored in English either way, as the API shows it.
+    assert BookingEvent.objects.filter(booking=booking, reason="end time reached").exists()
+
+
 def test_booking_page_queries_do_not_grow_with_its_history(admin_client, admin_user, bookings):
     url = reverse("admin:bookings_booking_change", args=[bookings["pending"].pk])
     with CaptureQueriesContext(connection) as one_event:
