@@ -87,12 +87,12 @@ class BookingEventInline(admin.TabularInline):
     model = BookingEvent
     fields = ("at", "from_status", "to_status", "by", "reason_shown")
     readonly_fields = fields
+    extra = 0
+    can_delete = False
 
     @admin.display(description=_("reason"))
     def reason_shown(self, event):
         return event.reason_in_language()
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
