@@ -9,11 +9,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 MANAGE := $(PY) manage.py
 
-.PHONY: run test bench venv system-deps messages clean help
+.PHONY: run test lint bench venv system-deps messages clean help
 
 help:
 	@echo "make run    start Slotbot (sandbox, web, bot, worker, beat) on the embedded default"
 	@echo "make test   run the tests (needs PostgreSQL on 127.0.0.1:5432 and Redis on 6379)"
+	@echo "make lint   ruff: lint and format check (CI runs it before the tests)"
 	@echo "make bench  run the benchmarks and print their figures"
 
 venv: $(STAMP)
@@ -54,6 +55,10 @@ test: venv system-deps messages
 	mkdir -p var
 	SLOTBOT_SQLITE_PASS=1 DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.sqlite3 $(PY) -m pytest tests/bookings tests/api -q -p no:cacheprovider
 	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: venv
 	$(PY) bench/bench_bookings.py

@@ -292,7 +292,9 @@ def bench_sizes(sizes, samples):
         f"        + past bookings over {PAST_YEARS} years (80% completed, 10% cancelled, 5% expired, 5% rejected)"
     )
     print(f"{samples} calls per figure, random resources, days and hours; ANALYZE after each fill\n")
-    print(f"{'bookings':>10} | {'free intervals p50 / p95 (ms)':>30} | {'availability first p50 / p95 (ms)':>34} | fill (s)")
+    print(
+        f"{'bookings':>10} | {'free intervals p50 / p95 (ms)':>30} | {'availability first p50 / p95 (ms)':>34} | fill (s)"
+    )
     results = {}
     filled = live
     for size in sizes:

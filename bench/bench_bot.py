@@ -80,21 +80,30 @@ def booking_flow(user, resource_id, latencies):
     from bot import callbacks as cb
 
     timed(latencies, lambda: user.send("/start"), lambda: user.expect_message(containing="Hello", timeout=60))
-    timed(latencies, lambda: user.press(cb.data(cb.RESOURCE, resource_id), forge=True),
-          lambda: user.expect_message(containing="Rules", timeout=60))
-    calendar = timed(latencies, lambda: user.press("📅 Book"), lambda: user.expect_message(containing="day", timeout=60))
+    timed(
+        latencies,
+        lambda: user.press(cb.data(cb.RESOURCE, resource_id), forge=True),
+        lambda: user.expect_message(containing="Rules", timeout=60),
+    )
+    calendar = timed(
+        latencies, lambda: user.press("📅 Book"), lambda: user.expect_message(containing="day", timeout=60)
+    )
     day = [label for label in calendar.buttons if label.isdigit()][-1]
     starts = timed(latencies, lambda: user.press(day), lambda: user.expect_message(containing="start", timeout=60))
-    lengths = timed(latencies, lambda: user.press(starts.buttons[0]),
-                    lambda: user.expect_message(containing="how long", timeout=60))
+    lengths = timed(
+        latencies, lambda: user.press(starts.buttons[0]), lambda: user.expect_message(containing="how long", timeout=60)
+    )
     timed(latencies, lambda: user.press(lengths.buttons[0]), lambda: user.expect_message(containing="Book", timeout=60))
     timed(latencies, lambda: user.press("✅ Confirm"), lambda: user.expect_message(containing="Booked", timeout=60))
 
 
 def echo_flow(user, latencies):
     for step in range(FLOW_STEPS):
-        timed(latencies, lambda: user.send(f"echo {step}"),
-              lambda: user.expect_message(containing=f"echo {step}", timeout=60))
+        timed(
+            latencies,
+            lambda: user.send(f"echo {step}"),
+            lambda: user.expect_message(containing=f"echo {step}", timeout=60),
+        )
 
 
 def run_users(users, flow):
@@ -106,7 +115,7 @@ def run_users(users, flow):
         mine = []
         try:
             flow(user, index, mine)
-        except Exception as error:  # noqa: BLE001 - any failure (a timeout too) must void the figures, not drop a user
+        except Exception as error:
             failures.append(error)
         with lock:
             latencies.extend(mine)
@@ -135,16 +144,22 @@ def echo_application(sandbox):
 
 def report(name, seconds, latencies):
     rate = len(latencies) / seconds
-    print(f"{name:<9} {len(latencies):>6} updates in {seconds:6.2f} s: {rate:7.1f} updates/s, "
-          f"latency p50 {percentile(latencies, 0.5) * 1000:6.1f} ms, p95 {percentile(latencies, 0.95) * 1000:6.1f} ms")
+    print(
+        f"{name:<9} {len(latencies):>6} updates in {seconds:6.2f} s: {rate:7.1f} updates/s, "
+        f"latency p50 {percentile(latencies, 0.5) * 1000:6.1f} ms, p95 {percentile(latencies, 0.95) * 1000:6.1f} ms"
+    )
     return rate
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--db-latency-ms", type=float, default=0.0,
-                        help="add this round trip to every query, as a database across a network would")
+    parser.add_argument(
+        "--db-latency-ms",
+        type=float,
+        default=0.0,
+        help="add this round trip to every query, as a database across a network would",
+    )
     options = parser.parse_args()
 
     create_database()
@@ -167,8 +182,12 @@ def main():
         ]
         with run_sandbox(tokens=[TOKEN], flood_limits=False) as sandbox:
             users = [sandbox.user(f"User {n}") for n in range(options.users)]
-            slotbot = build_application(token=TOKEN, base_url=sandbox.base_url, rate_limit=False,
-                                        flood_guard=FloodGuard(limit=10_000, window_seconds=1))
+            slotbot = build_application(
+                token=TOKEN,
+                base_url=sandbox.base_url,
+                rate_limit=False,
+                flood_guard=FloodGuard(limit=10_000, window_seconds=1),
+            )
             with sandbox.polling(slotbot, poll_timeout=0.5):
                 seconds, latencies = run_users(users, lambda u, i, lat: booking_flow(u, resources[i].pk, lat))
             for user in users:
@@ -177,12 +196,16 @@ def main():
                 echo_seconds, echo_latencies = run_users(users, lambda u, i, lat: echo_flow(u, lat))
         from django.conf import settings
 
-        print(f"{options.users} users, {FLOW_STEPS} updates each, sandbox flood limits off, PostgreSQL, "
-              f"BOT_DB_THREADS={settings.BOT_DB_THREADS}, +{options.db_latency_ms:g} ms per query")
+        print(
+            f"{options.users} users, {FLOW_STEPS} updates each, sandbox flood limits off, PostgreSQL, "
+            f"BOT_DB_THREADS={settings.BOT_DB_THREADS}, +{options.db_latency_ms:g} ms per query"
+        )
         slotbot_rate = report("slotbot", seconds, latencies)
         echo_rate = report("echo bot", echo_seconds, echo_latencies)
-        print(f"slotbot / echo: {slotbot_rate / echo_rate:.2f} of the echo rate; "
-              f"p50 latency x{statistics.median(latencies) / statistics.median(echo_latencies):.1f}")
+        print(
+            f"slotbot / echo: {slotbot_rate / echo_rate:.2f} of the echo rate; "
+            f"p50 latency x{statistics.median(latencies) / statistics.median(echo_latencies):.1f}"
+        )
     finally:
         from django.db import connections
 

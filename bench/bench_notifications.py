@@ -43,8 +43,9 @@ def main():
 
 
 def psql(sql):
-    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def run(args):
@@ -52,8 +53,13 @@ def run(args):
 
     with run_sandbox(tokens=[TOKEN]) as sandbox:
         os.environ.update(
-            DJANGO_SETTINGS_MODULE="core.settings", SECRET_KEY="bench", DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-            REDIS_URL=REDIS_URL, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=sandbox.base_url, CELERY_SKIP_CHECKS="1",
+            DJANGO_SETTINGS_MODULE="core.settings",
+            SECRET_KEY="bench",
+            DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
+            REDIS_URL=REDIS_URL,
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_BASE_URL=sandbox.base_url,
+            CELERY_SKIP_CHECKS="1",
             TIME_ZONE="Europe/Berlin",
         )
         import django
@@ -78,7 +84,8 @@ def make_users(sandbox, count):
     print(f"creating {count} sandbox users and their Slotbot users…", flush=True)
     ids = [sandbox.user(f"B{i}", started=True).id for i in range(count)]
     User.objects.bulk_create(
-        [User(username=f"bench{i}", telegram_id=tid, telegram_chat_id=tid) for i, tid in enumerate(ids)], batch_size=2000
+        [User(username=f"bench{i}", telegram_id=tid, telegram_chat_id=tid) for i, tid in enumerate(ids)],
+        batch_size=2000,
     )
     return list(User.objects.order_by("id"))
 
@@ -90,12 +97,24 @@ def make_due_bookings(users):
 
     start = timezone.now().replace(second=0, microsecond=0) - timedelta(minutes=1)
     resources = Resource.objects.bulk_create(
-        [Resource(name=f"Bench {i}", kind="equipment", slot_minutes=5, min_duration_minutes=5) for i in range(len(users))],
+        [
+            Resource(name=f"Bench {i}", kind="equipment", slot_minutes=5, min_duration_minutes=5)
+            for i in range(len(users))
+        ],
         batch_size=2000,
     )
     Booking.objects.bulk_create(
-        [Booking(resource=r, user=u, start=start, end=start + timedelta(hours=1), blocked_until=start + timedelta(hours=1),
-                 status=BookingStatus.CONFIRMED) for r, u in zip(resources, users)],
+        [
+            Booking(
+                resource=r,
+                user=u,
+                start=start,
+                end=start + timedelta(hours=1),
+                blocked_until=start + timedelta(hours=1),
+                status=BookingStatus.CONFIRMED,
+            )
+            for r, u in zip(resources, users)
+        ],
         batch_size=2000,
     )
 
@@ -116,10 +135,23 @@ def delivery(sandbox, args):
     total = Notification.objects.count()
     celery = str(Path(sys.executable).with_name("celery"))
     worker = subprocess.Popen(
-        [celery, "-A", "core", "worker", "-Q", "default,active,completed,expired,notifications", f"-c{args.workers}",
-         "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel=WARNING",
-         f"--hostname=bench-notifications-{os.getpid()}@%h"],
-        cwd=ROOT, env=os.environ.copy(), start_new_session=True,
+        [
+            celery,
+            "-A",
+            "core",
+            "worker",
+            "-Q",
+            "default,active,completed,expired,notifications",
+            f"-c{args.workers}",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "--loglevel=WARNING",
+            f"--hostname=bench-notifications-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        start_new_session=True,
     )
     try:
         first = last = None
@@ -143,9 +175,12 @@ def delivery(sandbox, args):
     duplicates = sum(n - 1 for n in per_chat.values() if n > 1)
     sent = Notification.objects.filter(status=NotificationStatus.SENT).count()
     rate = sent / (last - first) if last and first and last > first else float("nan")
-    print(f"delivered {sent}/{total} messages into the sandbox with {args.workers} worker processes: "
-          f"{rate:.1f} messages/s (Telegram's ceiling: 30/s); 429s received: {stats['flood_429']}; "
-          f"lost: {lost}; duplicates: {duplicates}", flush=True)
+    print(
+        f"delivered {sent}/{total} messages into the sandbox with {args.workers} worker processes: "
+        f"{rate:.1f} messages/s (Telegram's ceiling: 30/s); 429s received: {stats['flood_429']}; "
+        f"lost: {lost}; duplicates: {duplicates}",
+        flush=True,
+    )
 
 
 def sweep_cost(big):
@@ -184,9 +219,17 @@ def sweep_cost(big):
         Booking.objects.filter(status=BookingStatus.ACTIVE).update(status=BookingStatus.COMPLETED)
         user_id = Booking.objects.values_list("user_id", flat=True).first()
         Booking.objects.bulk_create(
-            [Booking(resource=r, user_id=user_id, start=start, end=start + timedelta(hours=1),
-                     blocked_until=start + timedelta(hours=1), status=BookingStatus.CONFIRMED)
-             for r in Resource.objects.order_by("id")[:100]]
+            [
+                Booking(
+                    resource=r,
+                    user_id=user_id,
+                    start=start,
+                    end=start + timedelta(hours=1),
+                    blocked_until=start + timedelta(hours=1),
+                    status=BookingStatus.CONFIRMED,
+                )
+                for r in Resource.objects.order_by("id")[:100]
+            ]
         )
         timings = []
         for _ in range(3):
@@ -199,9 +242,12 @@ def sweep_cost(big):
     small = one_sweep()
     fill_to(big)
     large = one_sweep()
-    print(f"sweep with 100 due: 10k rows {small[0] * 1000:.1f} ms, {big // 1000}k rows {large[0] * 1000:.1f} ms "
-          f"(ratio {large[0] / small[0]:.2f}); idle sweep: {small[1] * 1000:.2f} ms vs {large[1] * 1000:.2f} ms "
-          f"(ratio {large[1] / small[1]:.2f})", flush=True)
+    print(
+        f"sweep with 100 due: 10k rows {small[0] * 1000:.1f} ms, {big // 1000}k rows {large[0] * 1000:.1f} ms "
+        f"(ratio {large[0] / small[0]:.2f}); idle sweep: {small[1] * 1000:.2f} ms vs {large[1] * 1000:.2f} ms "
+        f"(ratio {large[1] / small[1]:.2f})",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

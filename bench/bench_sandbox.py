@@ -35,6 +35,7 @@ async def send_message_throughput(sandbox, chat_id: int, calls: int, concurrency
     connector = aiohttp.TCPConnector(limit=concurrency)
     remaining = iter(range(calls))
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def worker() -> None:
             for number in remaining:
                 async with session.post(url, json={"chat_id": chat_id, "text": f"message {number}"}) as response:
@@ -76,8 +77,12 @@ def sandbox_process():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--token", TOKEN,
-                                "--no-flood-limits"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--token", TOKEN, "--no-flood-limits"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     client = SandboxClient(f"http://127.0.0.1:{port}/", tokens=[TOKEN])
     try:
         deadline = time.monotonic() + 15
@@ -101,8 +106,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--round-trips", type=int, default=300)
-    parser.add_argument("--in-process", action="store_true",
-                        help="run the sandbox in a thread of this process (as tests do) instead of its own process")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the sandbox in a thread of this process (as tests do) instead of its own process",
+    )
     args = parser.parse_args()
 
     where = run_sandbox(tokens=[TOKEN], flood_limits=False) if args.in_process else sandbox_process()
@@ -111,12 +119,13 @@ def main() -> None:
         user = sandbox.user("Bench", started=True)
         asyncio.run(send_message_throughput(sandbox, user.id, 500, args.concurrency))  # warm-up
         rate = asyncio.run(send_message_throughput(sandbox, user.id, args.calls, args.concurrency))
-        print(f"sendMessage: {rate:,.0f} calls/s ({args.calls} calls, {args.concurrency} concurrent, "
-              f"flood limits off)")
+        print(f"sendMessage: {rate:,.0f} calls/s ({args.calls} calls, {args.concurrency} concurrent, flood limits off)")
         timings = asyncio.run(long_poll_round_trips(sandbox, user.id, args.round_trips))
-        print(f"user message -> getUpdates wake-up: p50 {percentile(timings, 0.5):.2f} ms, "
-              f"p95 {percentile(timings, 0.95):.2f} ms, mean {statistics.mean(timings):.2f} ms "
-              f"({args.round_trips} messages)")
+        print(
+            f"user message -> getUpdates wake-up: p50 {percentile(timings, 0.5):.2f} ms, "
+            f"p95 {percentile(timings, 0.95):.2f} ms, mean {statistics.mean(timings):.2f} ms "
+            f"({args.round_trips} messages)"
+        )
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 TOKEN = "123456:slotbot-bench-token"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
-WORKER = """
+WORKER = (
+    """
 import sys, time, httpx, redis
 from core.ratelimit import Bucket, RedisRateLimiter
 prefix, base_url, chat_ids = sys.argv[1], sys.argv[2], [int(c) for c in sys.argv[3].split(",")]
@@ -53,7 +54,9 @@ with httpx.Client(timeout=30) as http:
             retry_after = answer.get("parameters", {}).get("retry_after", 1)
             limiter.penalise(chat, retry_after)
 print("done", flush=True)
-""" % REDIS_URL
+"""
+    % REDIS_URL
+)
 
 
 def main():
@@ -69,15 +72,21 @@ def main():
     logging.getLogger("telegram").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     port = free_port()
-    sandbox_process = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--token", TOKEN],
-                                       cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sandbox_process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "--port", str(port), "--token", TOKEN],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port(port)
         from sandbox.testing import SandboxClient
 
         sandbox = SandboxClient(f"http://127.0.0.1:{port}/", tokens=[TOKEN])
-        print(f"{args.messages} bot messages + {args.messages} worker messages at once, each to its own chat; "
-              f"sandbox in its own process, Telegram's limits on (30/s, burst 33)")
+        print(
+            f"{args.messages} bot messages + {args.messages} worker messages at once, each to its own chat; "
+            f"sandbox in its own process, Telegram's limits on (30/s, burst 33)"
+        )
         print(f"{'setup':<10} {'delivered':>11} {'wall s':>8} {'msg/s':>7} {'429s':>6}")
         for setup in ("shared", "separate"):
             print(measure(sandbox, setup, args.messages))
@@ -99,15 +108,26 @@ def measure(sandbox, setup, count):
     worker_users = [sandbox.user(f"W{n}", started=True) for n in range(count)]
     before = sandbox.stats()["flood_429"]
     if setup == "shared":
-        limiter = SharedRateLimiter(max_retries=10, limiter=RedisRateLimiter(redis.Redis.from_url(REDIS_URL),
-                                                                             prefix=prefix))
+        limiter = SharedRateLimiter(
+            max_retries=10, limiter=RedisRateLimiter(redis.Redis.from_url(REDIS_URL), prefix=prefix)
+        )
     else:
         limiter = AIORateLimiter(overall_max_rate=30, max_retries=10)
-    application = (Application.builder().token(TOKEN).base_url(sandbox.base_url).rate_limiter(limiter)
-                   .connection_pool_size(64).updater(None).build())
+    application = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(sandbox.base_url)
+        .rate_limiter(limiter)
+        .connection_pool_size(64)
+        .updater(None)
+        .build()
+    )
     worker = subprocess.Popen(
         [sys.executable, "-c", WORKER, prefix, f"{sandbox.base_url}{TOKEN}", ",".join(str(u.id) for u in worker_users)],
-        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
 

@@ -76,9 +76,7 @@ class BookingDayFilter(admin.SimpleListFilter):
             return queryset
         offset, days = self.SPANS[self.value()]
         first = timezone.now().astimezone(site_zone()).date() + timedelta(days=offset)
-        return queryset.filter(
-            start__lt=local_midnight(first + timedelta(days=days)), end__gt=local_midnight(first)
-        )
+        return queryset.filter(start__lt=local_midnight(first + timedelta(days=days)), end__gt=local_midnight(first))
 
 
 class BookingEventInline(admin.TabularInline):

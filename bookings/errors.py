@@ -32,20 +32,14 @@ OutsideOpeningHours = _error(
 )
 TooLong = _error("TooLong", "too_long", _("A booking may last at most %(limit)s."))
 TooShort = _error("TooShort", "too_short", _("A booking must last at least %(limit)s."))
-NotOnSlotGrid = _error(
-    "NotOnSlotGrid", "not_on_slot_grid", _("Bookings start and end on a %(minutes)s-minute grid.")
-)
-TooLateToBook = _error(
-    "TooLateToBook", "too_late_to_book", _("This resource must be booked at least %(limit)s ahead.")
-)
+NotOnSlotGrid = _error("NotOnSlotGrid", "not_on_slot_grid", _("Bookings start and end on a %(minutes)s-minute grid."))
+TooLateToBook = _error("TooLateToBook", "too_late_to_book", _("This resource must be booked at least %(limit)s ahead."))
 TooFarAhead = _error("TooFarAhead", "too_far_ahead", _("This resource can be booked at most %(days)s days ahead."))
 InThePast = _error("InThePast", "in_the_past", _("This time is in the past."))
 InvalidTimeRange = _error("InvalidTimeRange", "invalid_time_range", _("The end must be after the start."))
 ResourceInactive = _error("ResourceInactive", "resource_inactive", _("This resource cannot be booked at the moment."))
 NotAllowed = _error("NotAllowed", "not_allowed", _("You are not allowed to do this."))
-WrongStatus = _error(
-    "WrongStatus", "wrong_status", _("This cannot be done to a booking that is %(status)s.")
-)
+WrongStatus = _error("WrongStatus", "wrong_status", _("This cannot be done to a booking that is %(status)s."))
 AlreadyStarted = _error("AlreadyStarted", "already_started", _("This booking has already started."))
 CheckInNotOpen = _error(
     "CheckInNotOpen", "check_in_not_open", _("Check-in opens %(minutes)s minutes before the start.")

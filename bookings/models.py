@@ -46,15 +46,15 @@ class Resource(models.Model):
     )
     requires_approval = models.BooleanField(_("needs admin approval"), default=False)
     requires_check_in = models.BooleanField(_("needs check-in"), default=False)
-    check_in_opens_minutes = models.PositiveIntegerField(
-        _("check-in opens (minutes before start)"), default=15
-    )
+    check_in_opens_minutes = models.PositiveIntegerField(_("check-in opens (minutes before start)"), default=15)
     check_in_grace_minutes = models.PositiveIntegerField(
-        _("check-in grace (minutes after start)"), default=15,
+        _("check-in grace (minutes after start)"),
+        default=15,
         help_text=_("A booking not checked in by start + grace expires and its time is freed."),
     )
     buffer_minutes = models.PositiveIntegerField(
-        _("buffer after each booking (minutes)"), default=0,
+        _("buffer after each booking (minutes)"),
+        default=0,
         help_text=_("Time kept free after a booking (cleaning, charging, hand-over)."),
     )
 
@@ -146,7 +146,9 @@ class Booking(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=BookingStatus.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
     check_in_deadline = models.DateTimeField(
-        _("check in by"), null=True, blank=True,
+        _("check in by"),
+        null=True,
+        blank=True,
         help_text=_("Set when the resource needs check-in: start plus grace, fixed at booking time."),
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
@@ -167,9 +169,7 @@ class Booking(models.Model):
             models.Index(fields=["resource", "start"], condition=LIVE_Q, name="booking_live_resource_start"),
             models.Index(fields=["status", "start"], condition=LIVE_Q, name="booking_live_status_start"),
             models.Index(fields=["status", "end"], condition=LIVE_Q, name="booking_live_status_end"),
-            models.Index(
-                fields=["status", "check_in_deadline"], condition=LIVE_Q, name="booking_live_status_deadline"
-            ),
+            models.Index(fields=["status", "check_in_deadline"], condition=LIVE_Q, name="booking_live_status_deadline"),
             models.Index(fields=["user", "start"], name="booking_user_start"),
         ]
 
@@ -201,7 +201,11 @@ class BookingEvent(models.Model):
     to_status = models.CharField(max_length=16, choices=BookingStatus.choices)
     at = models.DateTimeField()
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text=_("Empty when the system made the change (a scheduled sweep)."),
     )
     reason = models.CharField(max_length=500, blank=True)

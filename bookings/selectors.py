@@ -63,7 +63,7 @@ def resources_matching(*, text, limit=10):
     if not text:
         return []
     matching = resources_list().filter(Q(name__istartswith=text) | Q(name__icontains=" " + text))
-    exact = [r for r in matching.filter(name__iexact=text)[:1]]
+    exact = list(matching.filter(name__iexact=text)[:1])
     return exact or list(matching.order_by("name")[:limit])
 
 
@@ -216,9 +216,7 @@ def resources_free_between(*, start, end, kind=None, category=None, now=None):
         return []
     max_buffer = max(r.buffer for r in candidates)
     busy = {}
-    for b in _live_bookings(
-        resource_ids=[r.pk for r in candidates], start=start - max_buffer, end=end + max_buffer
-    ):
+    for b in _live_bookings(resource_ids=[r.pk for r in candidates], start=start - max_buffer, end=end + max_buffer):
         busy.setdefault(b.resource_id, []).append(b)
     free = []
     for resource in candidates:
@@ -240,7 +238,7 @@ def nearest_free_alternatives(*, resource, start, end, now=None, limit=3):
     length = rules.length_of(start, end)
     same_resource = []
     day = start.astimezone(rules.site_zone()).date()
-    for offset in range(0, 8):
+    for offset in range(8):
         starts = [
             s.start
             for s in resource_free_starts(resource=resource, day=day + timedelta(days=offset), now=now)
@@ -353,5 +351,3 @@ def _subtract(intervals, taken):
             pieces = next_pieces
         result.extend(pieces)
     return result
-
-

@@ -202,17 +202,11 @@ def _sweep(due, from_status, to_status, reason, now):
     changed = 0
     while True:
         with transaction.atomic():
-            ids = list(
-                due.order_by().select_for_update(skip_locked=True).values_list("id", flat=True)[
-                    :SWEEP_BATCH
-                ]
-            )
+            ids = list(due.order_by().select_for_update(skip_locked=True).values_list("id", flat=True)[:SWEEP_BATCH])
             if not ids:
                 return changed
             Booking.objects.filter(id__in=ids, status=from_status).update(status=to_status, updated_at=now)
-            moved = list(
-                Booking.objects.filter(id__in=ids, status=to_status).select_related("resource", "user")
-            )
+            moved = list(Booking.objects.filter(id__in=ids, status=to_status).select_related("resource", "user"))
             _record(moved, from_status=from_status, to_status=to_status, by=None, reason=reason, at=now)
         changed += len(moved)
         if len(ids) < SWEEP_BATCH:
@@ -233,9 +227,7 @@ def _transition(booking, *, allowed_from, to_status, by, reason="", now=None, **
     if seen not in allowed_from:
         raise errors.WrongStatus(status=BookingStatus(seen).label)
     with transaction.atomic():
-        updated = Booking.objects.filter(pk=booking.pk, status=seen).update(
-            status=to_status, updated_at=now, **fields
-        )
+        updated = Booking.objects.filter(pk=booking.pk, status=seen).update(status=to_status, updated_at=now, **fields)
         if not updated:
             booking.refresh_from_db()
             raise errors.WrongStatus(status=BookingStatus(booking.status).label)
@@ -255,8 +247,14 @@ def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True):
     )
     if bookings:
         bookings_transitioned.send(
-            sender=Booking, bookings=bookings, from_status=from_status, to_status=to_status, by=by,
-            reason=reason, at=at, receipt=receipt,
+            sender=Booking,
+            bookings=bookings,
+            from_status=from_status,
+            to_status=to_status,
+            by=by,
+            reason=reason,
+            at=at,
+            receipt=receipt,
         )
 
 

@@ -56,9 +56,7 @@ INDEX = _Kind("index", 0, 999)
 PAGE = _Kind("page", 0, 9999)
 MINUTES = _Kind("minutes", 1, 7 * 24 * 60)
 DAY = _Kind("day", _FIRST_DAY, _LAST_DAY, date.toordinal, date.fromordinal)
-MOMENT = _Kind(
-    "moment", _FIRST_MINUTE, _LAST_MINUTE, _minute_to_int, lambda n: datetime.fromtimestamp(n * 60, tz=UTC)
-)
+MOMENT = _Kind("moment", _FIRST_MINUTE, _LAST_MINUTE, _minute_to_int, lambda n: datetime.fromtimestamp(n * 60, tz=UTC))
 MONTH = _Kind(
     "month",
     2000 * 12,

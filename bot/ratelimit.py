@@ -106,8 +106,9 @@ class SharedRateLimiter(BaseRateLimiter[int]):
                     raise
                 attempt += 1
                 seconds = retry_seconds(error)
-                logger.warning("%s got a 429: retrying in %.1f s (attempt %d of %d)", endpoint, seconds, attempt,
-                               max_retries)
+                logger.warning(
+                    "%s got a 429: retrying in %.1f s (attempt %d of %d)", endpoint, seconds, attempt, max_retries
+                )
                 if len(buckets) == 2:
                     # The chat's next slot moves past retry_after: the retry and the workers wait for it.
                     await self._call("penalise", buckets[1], seconds)
@@ -129,6 +130,9 @@ class SharedRateLimiter(BaseRateLimiter[int]):
                 return await asyncio.to_thread(getattr(self.limiter, name), *args, **kwargs)
             except RedisError as error:
                 self._alone_until = time.monotonic() + REDIS_RETRY_SECONDS
-                logger.warning("Telegram rate limiter: Redis is unreachable (%s); this process paces itself "
-                               "alone for %.0f s", error.__class__.__name__, REDIS_RETRY_SECONDS)
+                logger.warning(
+                    "Telegram rate limiter: Redis is unreachable (%s); this process paces itself alone for %.0f s",
+                    error.__class__.__name__,
+                    REDIS_RETRY_SECONDS,
+                )
         return await asyncio.to_thread(getattr(self._alone, name), *args, **kwargs)

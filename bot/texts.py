@@ -12,9 +12,8 @@ from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from bookings.rules import format_minutes  # noqa: F401  (re-exported: texts use one formatter)
+from bookings.rules import format_minutes
 from core.telegram_html import fit_html
-
 
 MAX_NOTICE = 200  # and on a callback answer
 
@@ -186,9 +185,7 @@ def resource_card(resource, hours_lines):
             "slot": format_minutes(resource.slot_minutes),
         }
     )
-    lines.append(
-        "• " + (_("Needs an admin's approval.") if resource.requires_approval else _("Confirmed at once."))
-    )
+    lines.append("• " + (_("Needs an admin's approval.") if resource.requires_approval else _("Confirmed at once.")))
     if resource.requires_check_in:
         lines.append(
             "• "
@@ -207,8 +204,13 @@ def resource_card(resource, hours_lines):
         }
     lines.append("• " + advance)
     if resource.buffer_minutes:
-        lines.append("• " + _("%(buffer)s kept free after each booking.") % {"buffer": format_minutes(resource.buffer_minutes)})
-    lines.append("• " + (_("Open: %(hours)s") % {"hours": "; ".join(hours_lines)} if hours_lines else _("Open around the clock.")))
+        lines.append(
+            "• " + _("%(buffer)s kept free after each booking.") % {"buffer": format_minutes(resource.buffer_minutes)}
+        )
+    lines.append(
+        "• "
+        + (_("Open: %(hours)s") % {"hours": "; ".join(hours_lines)} if hours_lines else _("Open around the clock."))
+    )
     return "\n".join(lines)
 
 
@@ -251,9 +253,10 @@ def check_in_by(time_text):
 
 
 def requested(resource_name, when_text):
-    return _(
-        "⏳ Requested: <b>%(name)s</b>, %(when)s. An admin will approve or reject it; I will let you know."
-    ) % {"name": escape(resource_name), "when": when_text}
+    return _("⏳ Requested: <b>%(name)s</b>, %(when)s. An admin will approve or reject it; I will let you know.") % {
+        "name": escape(resource_name),
+        "when": when_text,
+    }
 
 
 def slot_taken(has_alternatives):
@@ -348,7 +351,8 @@ def status_label(status):
 
 
 def booking_line(booking, zone, reason=""):
-    line = f"#{booking.pk} {escape(booking.resource.name)}, {when(booking.start, booking.end, zone)} — {status_label(booking.status)}"
+    what = f"#{booking.pk} {escape(booking.resource.name)}, {when(booking.start, booking.end, zone)}"
+    line = f"{what} — {status_label(booking.status)}"
     if reason:
         line += ": " + escape(reason)
     return line
@@ -393,9 +397,7 @@ SAVED = gettext_lazy("Saved.")
 
 
 def unknown_time_zone(value):
-    return _("I do not know the time zone «%(zone)s». Names look like Europe/Berlin.") % {
-        "zone": escape(value[:60])
-    }
+    return _("I do not know the time zone «%(zone)s». Names look like Europe/Berlin.") % {"zone": escape(value[:60])}
 
 
 # --- Admins --------------------------------------------------------------------------
@@ -411,7 +413,8 @@ def pending_title(count, page, pages):
 
 
 def pending_line(booking, zone):
-    return f"#{booking.pk} <b>{escape(booking.resource.name)}</b>, {when(booking.start, booking.end, zone)} — {person(booking.user)}"
+    what = f"#{booking.pk} <b>{escape(booking.resource.name)}</b>, {when(booking.start, booking.end, zone)}"
+    return f"{what} — {person(booking.user)}"
 
 
 def approved_by(booking_text, admin):
@@ -426,9 +429,11 @@ def rejected_by(booking_text, admin, reason):
 
 
 def ask_reject_reason(booking_text, admin):
-    return booking_text + "\n\n" + _(
-        "%(admin)s, reply with the reason for rejecting (the user will see it)."
-    ) % {"admin": person(admin)}
+    return (
+        booking_text
+        + "\n\n"
+        + _("%(admin)s, reply with the reason for rejecting (the user will see it).") % {"admin": person(admin)}
+    )
 
 
 def today_title(day, page, pages):
@@ -439,4 +444,5 @@ NOTHING_TODAY = gettext_lazy("No bookings today.")
 
 
 def today_line(booking, zone):
-    return f"  {clock(booking.start, zone)}–{clock(booking.end, zone)} {person(booking.user)} — {status_label(booking.status)}"
+    times = f"{clock(booking.start, zone)}–{clock(booking.end, zone)}"
+    return f"  {times} {person(booking.user)} — {status_label(booking.status)}"

@@ -25,7 +25,7 @@ from bot.state import update_first_seen
 
 logger = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name, not a secret)
 MAX_BODY_BYTES = 1_000_000
 
 

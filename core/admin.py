@@ -13,6 +13,15 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (
         (
             _("Telegram"),
-            {"fields": ("telegram_id", "telegram_chat_id", "telegram_username", "language_code", "time_zone", "is_reachable")},
+            {
+                "fields": (
+                    "telegram_id",
+                    "telegram_chat_id",
+                    "telegram_username",
+                    "language_code",
+                    "time_zone",
+                    "is_reachable",
+                )
+            },
         ),
     )

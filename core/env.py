@@ -29,9 +29,7 @@ def env_bool(name, default=False):
         return True
     if value.lower() in _FALSE:
         return False
-    raise ImproperlyConfigured(
-        f"{name}: expected a boolean (1/0, true/false, yes/no, on/off), got {value!r}"
-    )
+    raise ImproperlyConfigured(f"{name}: expected a boolean (1/0, true/false, yes/no, on/off), got {value!r}")
 
 
 def env_str(name, default=""):
@@ -89,8 +87,7 @@ def env_url(name, default="", *, schemes):
     parsed = urlparse(value)
     if parsed.scheme not in schemes or not (parsed.netloc or parsed.path):
         raise ImproperlyConfigured(
-            f"{name}: expected a URL starting with one of {', '.join(s + '://' for s in schemes)}, "
-            f"got {value!r}"
+            f"{name}: expected a URL starting with one of {', '.join(s + '://' for s in schemes)}, got {value!r}"
         )
     return value
 

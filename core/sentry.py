@@ -32,8 +32,14 @@ _initialised = False
 def process_role(argv=None):
     """Which Slotbot process this is, for the `process` tag: web, worker, beat, bot or other."""
     words = " ".join(argv if argv is not None else sys.argv)
-    for needle, role in (("worker", "worker"), ("beat", "beat"), ("runbot", "bot"), ("uvicorn", "web"),
-                         ("runserver", "web"), ("asgi", "web")):
+    for needle, role in (
+        ("worker", "worker"),
+        ("beat", "beat"),
+        ("runbot", "bot"),
+        ("uvicorn", "web"),
+        ("runserver", "web"),
+        ("asgi", "web"),
+    ):
         if needle in words:
             return role
     return "other"

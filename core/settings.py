@@ -29,9 +29,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY: must be set when DEBUG is off (DEBUG=1 gives a development key)"
-        )
+        raise ImproperlyConfigured("SECRET_KEY: must be set when DEBUG is off (DEBUG=1 gives a development key)")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -225,12 +223,35 @@ SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 5 if DEBUG else 15, m
 # than piled up: the next one does the same work.
 _SWEEP_OPTIONS = {"expires": SWEEP_INTERVAL_SECONDS * 2}
 CELERY_BEAT_SCHEDULE = {
-    "bookings-start-due": {"task": "bookings.tasks.start_due", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
-    "bookings-complete-ended": {"task": "bookings.tasks.complete_ended", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
-    "bookings-expire-no-shows": {"task": "bookings.tasks.expire_no_shows", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
-    "bookings-expire-unapproved": {"task": "bookings.tasks.expire_unapproved", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
-    "notifications-reminders": {"task": "notifications.tasks.create_reminders", "schedule": SWEEP_INTERVAL_SECONDS, "options": _SWEEP_OPTIONS},
-    "notifications-requeue": {"task": "notifications.tasks.requeue_undelivered", "schedule": env_int("NOTIFICATION_REQUEUE_INTERVAL_SECONDS", 10 if DEBUG else 30, minimum=1)},
+    "bookings-start-due": {
+        "task": "bookings.tasks.start_due",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
+    "bookings-complete-ended": {
+        "task": "bookings.tasks.complete_ended",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
+    "bookings-expire-no-shows": {
+        "task": "bookings.tasks.expire_no_shows",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
+    "bookings-expire-unapproved": {
+        "task": "bookings.tasks.expire_unapproved",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
+    "notifications-reminders": {
+        "task": "notifications.tasks.create_reminders",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
+    "notifications-requeue": {
+        "task": "notifications.tasks.requeue_undelivered",
+        "schedule": env_int("NOTIFICATION_REQUEUE_INTERVAL_SECONDS", 10 if DEBUG else 30, minimum=1),
+    },
 }
 
 # --- Telegram -----------------------------------------------------------------
@@ -252,9 +273,7 @@ if TELEGRAM_WEBHOOK_SECRET and (
     len(TELEGRAM_WEBHOOK_SECRET) > 256
     or not all(c.isascii() and (c.isalnum() or c in "_-") for c in TELEGRAM_WEBHOOK_SECRET)
 ):
-    raise ImproperlyConfigured(
-        "TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)"
-    )
+    raise ImproperlyConfigured("TELEGRAM_WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
 
 # --- Notifications --------------------------------------------------------------
 # Telegram's limits (https://core.telegram.org/bots/faq#broadcasting-to-users),
@@ -313,6 +332,4 @@ BOT_CONCURRENT_UPDATES = env_int("BOT_CONCURRENT_UPDATES", 64, minimum=1)
 # different users' updates reach the database side by side. Keep the sum over
 # all processes under PostgreSQL's max_connections. SQLite serialises writes
 # anyway (IMMEDIATE transactions), so one thread is its default.
-BOT_DB_THREADS = env_int(
-    "BOT_DB_THREADS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 8, minimum=1
-)
+BOT_DB_THREADS = env_int("BOT_DB_THREADS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 8, minimum=1)

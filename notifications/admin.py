@@ -10,7 +10,18 @@ from notifications.models import Notification
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "chat_id", "user", "booking", "status", "attempts", "short_error", "created_at", "sent_at")
+    list_display = (
+        "id",
+        "kind",
+        "chat_id",
+        "user",
+        "booking",
+        "status",
+        "attempts",
+        "short_error",
+        "created_at",
+        "sent_at",
+    )
     list_filter = ("status", "kind")
     search_fields = ("dedupe_key", "chat_id", "user__username", "user__telegram_username", "last_error")
     list_select_related = ("user", "booking__resource")

@@ -15,6 +15,7 @@ exactly-once and per-chat-order rules of notifications.services hold as before.
 """
 
 import logging
+
 from celery import current_app
 from django.conf import settings
 from kombu.exceptions import KombuError, OperationalError
@@ -36,7 +37,7 @@ def enqueue_delivery(notification_ids):
     ids = list(notification_ids)
     if len(ids) <= DIRECT_MAX:
         return publish_deliveries(ids)
-    chunks = [ids[start:start + FAN_OUT_CHUNK] for start in range(0, len(ids), FAN_OUT_CHUNK)]
+    chunks = [ids[start : start + FAN_OUT_CHUNK] for start in range(0, len(ids), FAN_OUT_CHUNK)]
     published = _publish_each(FAN_OUT_TASK, [(chunk,) for chunk in chunks])
     return sum(len(chunk) for chunk in chunks[:published])
 

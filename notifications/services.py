@@ -36,9 +36,9 @@ from django.utils import timezone
 
 from bookings.models import Booking, BookingStatus, ResourceKind
 from core.models import User
+from core.ratelimit import buckets_for, get_rate_limiter
 from notifications import queue, texts
 from notifications.models import DIGEST_KINDS, Notification, NotificationKind, NotificationStatus
-from core.ratelimit import buckets_for, get_rate_limiter
 from notifications.sender import (
     BotBlocked,
     OutcomeUnknown,
@@ -98,7 +98,9 @@ def notifications_for_transition(*, bookings, from_status, to_status, by=None, r
     rows = []
     user_kind = _USER_KINDS.get(key)
     if user_kind:
-        payload = {"reason": reason} if reason and to_status in (BookingStatus.REJECTED, BookingStatus.CANCELLED) else {}
+        payload = (
+            {"reason": reason} if reason and to_status in (BookingStatus.REJECTED, BookingStatus.CANCELLED) else {}
+        )
         rows += [
             _user_row(b, user_kind, payload)
             for b in bookings
@@ -133,7 +135,10 @@ def notifications_create_reminders(*, now=None):
         status=BookingStatus.CONFIRMED, start__gt=now, start__lte=now + window, created_at__lt=F("start") - window
     )
     ending = Booking.objects.filter(
-        status=BookingStatus.ACTIVE, end__gt=now, end__lte=now + window, resource__kind=ResourceKind.EQUIPMENT,
+        status=BookingStatus.ACTIVE,
+        end__gt=now,
+        end__lte=now + window,
+        resource__kind=ResourceKind.EQUIPMENT,
         start__lt=F("end") - window,
     )
     rows = []
@@ -151,15 +156,23 @@ def admin_alert(*, kind, key, payload):
 
 def _user_row(booking, kind, payload):
     return Notification(
-        user=booking.user, chat_id=user_chat_id(booking.user), booking=booking, kind=kind,
-        dedupe_key=dedupe_key(booking.pk, kind), payload=payload,
+        user=booking.user,
+        chat_id=user_chat_id(booking.user),
+        booking=booking,
+        kind=kind,
+        dedupe_key=dedupe_key(booking.pk, kind),
+        payload=payload,
     )
 
 
 def _admin_row(kind, key, *, booking=None, payload=None):
     return Notification(
-        user=None, chat_id=settings.TELEGRAM_ADMIN_CHAT_ID, booking=booking, kind=kind,
-        dedupe_key=f"admin:{key}", payload=payload or {},
+        user=None,
+        chat_id=settings.TELEGRAM_ADMIN_CHAT_ID,
+        booking=booking,
+        kind=kind,
+        dedupe_key=f"admin:{key}",
+        payload=payload or {},
     )
 
 
@@ -171,7 +184,9 @@ def _insert(rows):
         Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
         created = list(
             Notification.objects.filter(
-                dedupe_key__in=[r.dedupe_key for r in rows], status=NotificationStatus.PENDING, attempts=0,
+                dedupe_key__in=[r.dedupe_key for r in rows],
+                status=NotificationStatus.PENDING,
+                attempts=0,
                 claimed_at__isnull=True,
             ).values_list("id", "kind")
         )
@@ -242,9 +257,9 @@ def admin_digest_deliver(*, now=None):
     if not claim:
         return None
     rows = list(
-        Notification.objects.select_related("booking__resource", "booking__user").filter(
-            pk__in=ids, status=NotificationStatus.SENDING, claimed_at=claim
-        ).order_by("id")
+        Notification.objects.select_related("booking__resource", "booking__user")
+        .filter(pk__in=ids, status=NotificationStatus.SENDING, claimed_at=claim)
+        .order_by("id")
     )
     message = texts.Message(chat_id=settings.TELEGRAM_ADMIN_CHAT_ID, text=texts.render_digest(rows))
     retry_in = _send_claimed(rows, claim, message, is_group=True)
@@ -258,7 +273,8 @@ def _earlier_message_open(notification):
     if notification.is_admin_alert:
         return False
     return Notification.objects.filter(
-        chat_id=notification.chat_id, id__lt=notification.pk,
+        chat_id=notification.chat_id,
+        id__lt=notification.pk,
         status__in=(NotificationStatus.PENDING, NotificationStatus.SENDING),
     ).exists()
 
@@ -266,7 +282,8 @@ def _earlier_message_open(notification):
 def _due_digest_rows(now):
     return Notification.objects.filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        status=NotificationStatus.PENDING, kind__in=DIGEST_KINDS,
+        status=NotificationStatus.PENDING,
+        kind__in=DIGEST_KINDS,
     ).order_by("id")
 
 
@@ -323,8 +340,10 @@ def _send_claimed(rows, claim, message, *, is_group):
 
 def _release(ours, delay, error, **extra):
     ours.update(
-        status=NotificationStatus.PENDING, next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        last_error=error[:2000], **extra,
+        status=NotificationStatus.PENDING,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+        last_error=error[:2000],
+        **extra,
     )
 
 
@@ -347,7 +366,8 @@ def _alert_undelivered(rows, error):
         if row.is_admin_alert:
             continue
         admin_alert(
-            kind=NotificationKind.ADMIN_DELIVERY_FAILED, key=f"failed:{row.pk}",
+            kind=NotificationKind.ADMIN_DELIVERY_FAILED,
+            key=f"failed:{row.pk}",
             payload={"kind": row.kind, "booking_id": row.booking_id, "error": error},
         )
 

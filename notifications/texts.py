@@ -12,16 +12,14 @@ from html import escape
 
 from django.conf import settings
 from django.utils import formats, timezone, translation
-from django.utils.translation import get_supported_language_variant
+from django.utils.translation import get_supported_language_variant, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from bookings.models import BookingStatus, ResourceKind
 from core.telegram_html import MAX_MESSAGE, fit_html
 from notifications import keyboards
 from notifications.models import NotificationKind
 from notifications.sender import Message
-
 
 
 def render(notification, *, now=None):
@@ -112,7 +110,8 @@ def _confirmed(notification, now):
 def _pending(notification, now):
     booking = notification.booking
     text = _("⏳ Your booking of %(resource)s for %(when)s is waiting for an admin's approval.") % {
-        "resource": _resource(booking), "when": _when(booking)
+        "resource": _resource(booking),
+        "when": _when(booking),
     }
     return text, keyboards.waiting_booking(booking) if _is(booking, BookingStatus.PENDING) else None
 
@@ -126,7 +125,8 @@ def _approved(notification, now):
 def _rejected(notification, now):
     booking = notification.booking
     text = _("❌ Your booking of %(resource)s for %(when)s was rejected.") % {
-        "resource": _resource(booking), "when": _when(booking)
+        "resource": _resource(booking),
+        "when": _when(booking),
     }
     return text + _reason_line(notification), None
 
@@ -134,7 +134,8 @@ def _rejected(notification, now):
 def _cancelled(notification, now):
     booking = notification.booking
     text = _("🚫 Your booking of %(resource)s for %(when)s is cancelled.") % {
-        "resource": _resource(booking), "when": _when(booking)
+        "resource": _resource(booking),
+        "when": _when(booking),
     }
     return text + _reason_line(notification), None
 
@@ -159,14 +160,19 @@ def _expired(notification, now):
     text = _(
         "⌛ Your booking of %(resource)s for %(when)s expired: nobody checked in by %(time)s. "
         "The time is free for others again."
-    ) % {"resource": _resource(booking), "when": _when(booking), "time": _time(booking.check_in_deadline or booking.start)}
+    ) % {
+        "resource": _resource(booking),
+        "when": _when(booking),
+        "time": _time(booking.check_in_deadline or booking.start),
+    }
     return text, None
 
 
 def _not_approved(notification, now):
     booking = notification.booking
     text = _("⌛ Your booking of %(resource)s for %(when)s expired: it was not approved before its start.") % {
-        "resource": _resource(booking), "when": _when(booking)
+        "resource": _resource(booking),
+        "when": _when(booking),
     }
     return text, None
 
@@ -190,7 +196,10 @@ def _reminder_end(notification, now):
     booking = notification.booking
     if not _is(booking, BookingStatus.ACTIVE) or booking.end <= now:
         return None
-    text = _("⏰ Please return %(resource)s by %(time)s.") % {"resource": _resource(booking), "time": _time(booking.end)}
+    text = _("⏰ Please return %(resource)s by %(time)s.") % {
+        "resource": _resource(booking),
+        "time": _time(booking.end),
+    }
     return text, keyboards.running_booking(booking)
 
 
@@ -207,7 +216,9 @@ def _admin_approval(notification, now):
     if not _is(booking, BookingStatus.PENDING):
         return None
     text = _("🔔 Approval needed: %(resource)s, %(when)s, for %(user)s.") % {
-        "resource": _resource(booking), "when": _when(booking), "user": _who(booking.user)
+        "resource": _resource(booking),
+        "when": _when(booking),
+        "user": _who(booking.user),
     }
     if booking.note:
         text += "\n" + _("Note: %(note)s") % {"note": escape(booking.note)}
@@ -219,15 +230,19 @@ def _digest_line(notification):
     payload = notification.payload or {}
     if notification.kind == NotificationKind.ADMIN_NO_SHOW:
         return _("No-show: %(resource)s, %(when)s, %(user)s") % {
-            "resource": _resource(booking), "when": _when(booking), "user": _who(booking.user)
+            "resource": _resource(booking),
+            "when": _when(booking),
+            "user": _who(booking.user),
         }
     if notification.kind == NotificationKind.ADMIN_DELIVERY_FAILED:
         return _("Message not delivered (%(kind)s, booking #%(booking)s): %(error)s") % {
-            "kind": escape(payload.get("kind", "")), "booking": payload.get("booking_id") or "-",
+            "kind": escape(payload.get("kind", "")),
+            "booking": payload.get("booking_id") or "-",
             "error": escape(payload.get("error", "")[:200]),
         }
     return _("Task failed: %(task)s (%(error)s)") % {
-        "task": escape(payload.get("task", "")), "error": escape(payload.get("error", "")[:200])
+        "task": escape(payload.get("task", "")),
+        "error": escape(payload.get("error", "")[:200]),
     }
 
 

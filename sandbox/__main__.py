@@ -14,8 +14,10 @@ from .server import Sandbox, SandboxConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description="A local fake Telegram Bot API server "
-                                     "with a web chat page, Telegram's limits and fault injection.")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description="A local fake Telegram Bot API server with a web chat page, Telegram's limits and fault injection.",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", action="append", default=[], help="bot token to accept (repeatable)")
@@ -37,8 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--fail-next", type=int, default=0, help="the next N calls answer 5xx")
     faults.add_argument("--seed", type=int, help="seed for reproducible random faults")
     faults.add_argument("--paused", action="store_true", help="start with Bot API calls on hold")
-    parser.add_argument("--callback-query-ttl", type=float, default=15.0,
-                        help="seconds a bot has to answer a callback query")
+    parser.add_argument(
+        "--callback-query-ttl", type=float, default=15.0, help="seconds a bot has to answer a callback query"
+    )
     parser.add_argument("--webhook-retry", type=float, default=0.5, help="first webhook retry delay, seconds")
     return parser
 
@@ -47,12 +50,23 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
     return SandboxConfig(
         tokens=args.token,
         state_file=args.state_file,
-        flood=FloodConfig(enabled=not args.no_flood_limits, per_chat_per_second=args.per_chat_rate,
-                          per_chat_burst=args.per_chat_burst, overall_per_second=args.overall_rate,
-                          group_per_minute=args.group_per_minute),
-        faults=FaultConfig(latency_ms=args.latency_ms, latency_jitter_ms=args.latency_jitter_ms,
-                           error_rate=args.fail_rate, error_status=args.fail_status, flood_rate=args.flood_rate,
-                           drop_rate=args.drop_rate, methods=args.fault_methods, seed=args.seed),
+        flood=FloodConfig(
+            enabled=not args.no_flood_limits,
+            per_chat_per_second=args.per_chat_rate,
+            per_chat_burst=args.per_chat_burst,
+            overall_per_second=args.overall_rate,
+            group_per_minute=args.group_per_minute,
+        ),
+        faults=FaultConfig(
+            latency_ms=args.latency_ms,
+            latency_jitter_ms=args.latency_jitter_ms,
+            error_rate=args.fail_rate,
+            error_status=args.fail_status,
+            flood_rate=args.flood_rate,
+            drop_rate=args.drop_rate,
+            methods=args.fault_methods,
+            seed=args.seed,
+        ),
         callback_query_ttl=args.callback_query_ttl,
         webhook_retry_base=args.webhook_retry,
     )
@@ -71,8 +85,10 @@ def main(argv: list[str] | None = None) -> None:
         sandbox.faults.pause()
     base = f"http://{args.host}:{args.port}"
     print(f"Sandbox chat page:  {base}/", flush=True)
-    print(f"Bot API base_url:   {base}/bot   (python-telegram-bot: base_url=..., base_file_url={base}/file/bot)",
-          flush=True)
+    print(
+        f"Bot API base_url:   {base}/bot   (python-telegram-bot: base_url=..., base_file_url={base}/file/bot)",
+        flush=True,
+    )
     for bot in sandbox.world.bots.values():
         print(f"Bot @{bot.user.username} (id {bot.id}) accepts token {bot.token}", flush=True)
     web.run_app(sandbox.build_app(), host=args.host, port=args.port, print=None, access_log=None)

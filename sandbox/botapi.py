@@ -23,7 +23,7 @@ from .formatting import EntityParseError, clean_text, parse_text, utf16_len
 from .limits import FloodLimiter
 from .state import BotAccount, Chat, Message, World, now_ts
 
-__all__ = ["ApiError", "BotApi", "Params", "NOT_MODIFIED"]
+__all__ = ["NOT_MODIFIED", "ApiError", "BotApi", "Params"]
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -37,19 +37,53 @@ NOT_MODIFIED = (
 )
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 CHAT_ACTIONS = {
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
 }
 INLINE_BUTTON_ACTIONS = {
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query",
-    "switch_inline_query_current_chat", "switch_inline_query_chosen_chat", "copy_text",
-    "callback_game", "pay",
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
 }
 METHOD_NAMES = (
-    "getMe", "logOut", "close", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
-    "sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageCaption",
-    "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery", "sendChatAction",
-    "setMyCommands", "getMyCommands", "deleteMyCommands", "getChat", "getChatMember", "getFile",
+    "getMe",
+    "logOut",
+    "close",
+    "getUpdates",
+    "setWebhook",
+    "deleteWebhook",
+    "getWebhookInfo",
+    "sendMessage",
+    "sendPhoto",
+    "sendDocument",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+    "deleteMessage",
+    "answerCallbackQuery",
+    "sendChatAction",
+    "setMyCommands",
+    "getMyCommands",
+    "deleteMyCommands",
+    "getChat",
+    "getChatMember",
+    "getFile",
 )
 BOT_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 
@@ -85,7 +119,7 @@ def too_many_requests(retry_after: int) -> ApiError:
 class UploadedFile:
     """A multipart file part."""
 
-    __slots__ = ("data", "filename", "content_type")
+    __slots__ = ("content_type", "data", "filename")
 
     def __init__(self, data: bytes, filename: str | None, content_type: str | None) -> None:
         self.data, self.filename, self.content_type = data, filename, content_type
@@ -160,7 +194,7 @@ class Params:
 class PollRequest:
     """A getUpdates call in progress; a newer call marks the older one terminated."""
 
-    __slots__ = ("terminated", "finished")
+    __slots__ = ("finished", "terminated")
 
     def __init__(self) -> None:
         self.terminated = False
@@ -170,8 +204,7 @@ class PollRequest:
 class BotApi:
     """Dispatches Bot API calls to the methods below."""
 
-    def __init__(self, world: World, limiter: FloodLimiter, *, callback_query_ttl: float = 15.0,
-                 webhooks=None) -> None:
+    def __init__(self, world: World, limiter: FloodLimiter, *, callback_query_ttl: float = 15.0, webhooks=None) -> None:
         self.world = world
         self.limiter = limiter
         self.callback_query_ttl = callback_query_ttl
@@ -230,8 +263,9 @@ class BotApi:
         if retry_after:
             raise too_many_requests(retry_after)
 
-    def _formatted(self, params: Params, field: str, entities_field: str, *, required: bool,
-                   empty_error: str) -> tuple[str | None, list]:
+    def _formatted(
+        self, params: Params, field: str, entities_field: str, *, required: bool, empty_error: str
+    ) -> tuple[str | None, list]:
         """Parse text or caption with parse_mode / explicit entities."""
         raw = params.str(field)
         if raw is None or raw == "":
@@ -311,9 +345,14 @@ class BotApi:
     # --------------------------------------------------------------------------- me
 
     async def getMe(self, bot: BotAccount, params: Params) -> dict:
-        return {**bot.user.to_api(), "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False, "can_connect_to_business": False,
-                "has_main_web_app": False}
+        return {
+            **bot.user.to_api(),
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
 
     async def logOut(self, bot: BotAccount, params: Params) -> bool:
         return True
@@ -325,8 +364,11 @@ class BotApi:
 
     async def getUpdates(self, bot: BotAccount, params: Params) -> list:
         if bot.webhook.url:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = params.int("offset", 0)
         limit = min(max(params.int("limit", 100), 1), 100)
         timeout = min(max(params.float("timeout", 0.0), 0.0), 600.0)
@@ -346,11 +388,17 @@ class BotApi:
         try:
             while True:
                 if poll.terminated:
-                    raise ApiError(409, "Conflict: terminated by other getUpdates request; "
-                                        "make sure that only one bot instance is running")
+                    raise ApiError(
+                        409,
+                        "Conflict: terminated by other getUpdates request; "
+                        "make sure that only one bot instance is running",
+                    )
                 if bot.webhook.url:
-                    raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                        "use deleteWebhook to delete the webhook first")
+                    raise ApiError(
+                        409,
+                        "Conflict: can't use getUpdates method while webhook is active; "
+                        "use deleteWebhook to delete the webhook first",
+                    )
                 if bot.pending:
                     return [bot.pending[index] for index in range(min(limit, len(bot.pending)))]
                 remaining = deadline - loop.time()
@@ -402,8 +450,7 @@ class BotApi:
     # --------------------------------------------------------------------- messages
 
     async def sendMessage(self, bot: BotAccount, params: Params) -> dict:
-        text, entities = self._formatted(params, "text", "entities", required=True,
-                                         empty_error="message text is empty")
+        text, entities = self._formatted(params, "text", "entities", required=True, empty_error="message text is empty")
         markup = self._reply_markup(params)
         chat = self._chat(bot, params)
         text, entities = clean_text(text, entities)
@@ -414,8 +461,7 @@ class BotApi:
         reply_to = self._reply_target(chat, params)
         self._ensure_reachable(bot, chat)
         self._flood(bot, chat, per_chat=True)
-        return self._store_bot_message(bot, chat, markup, text=text, entities=entities,
-                                       reply_to_message_id=reply_to)
+        return self._store_bot_message(bot, chat, markup, text=text, entities=entities, reply_to_message_id=reply_to)
 
     async def sendPhoto(self, bot: BotAccount, params: Params) -> dict:
         return await self._send_media(bot, params, "photo")
@@ -424,8 +470,9 @@ class BotApi:
         return await self._send_media(bot, params, "document")
 
     async def _send_media(self, bot: BotAccount, params: Params, kind: str) -> dict:
-        caption, caption_entities = self._formatted(params, "caption", "caption_entities", required=False,
-                                                    empty_error="")
+        caption, caption_entities = self._formatted(
+            params, "caption", "caption_entities", required=False, empty_error=""
+        )
         markup = self._reply_markup(params)
         chat = self._chat(bot, params)
         if caption is not None:
@@ -437,9 +484,15 @@ class BotApi:
         self._ensure_reachable(bot, chat)
         self._flood(bot, chat, per_chat=True)
         file_field = "photo_file_id" if kind == "photo" else "document_file_id"
-        return self._store_bot_message(bot, chat, markup, caption=caption or None,
-                                       caption_entities=caption_entities, reply_to_message_id=reply_to,
-                                       **{file_field: stored.file_id})
+        return self._store_bot_message(
+            bot,
+            chat,
+            markup,
+            caption=caption or None,
+            caption_entities=caption_entities,
+            reply_to_message_id=reply_to,
+            **{file_field: stored.file_id},
+        )
 
     def _input_file(self, value, kind: str):
         world = self.world
@@ -455,8 +508,9 @@ class BotApi:
                 if size is None:
                     raise bad_request("IMAGE_PROCESS_FAILED")
                 width, height = size
-            return world.store_file(value.data, file_name=value.filename, mime_type=value.content_type,
-                                    width=width, height=height)
+            return world.store_file(
+                value.data, file_name=value.filename, mime_type=value.content_type, width=width, height=height
+            )
         value = str(value)
         if value in world.files:
             return world.files[value]
@@ -466,8 +520,7 @@ class BotApi:
         raise bad_request("wrong file identifier/HTTP URL specified")
 
     async def editMessageText(self, bot: BotAccount, params: Params) -> dict:
-        text, entities = self._formatted(params, "text", "entities", required=True,
-                                         empty_error="message text is empty")
+        text, entities = self._formatted(params, "text", "entities", required=True, empty_error="message text is empty")
         markup = self._reply_markup(params)
         chat = self._chat(bot, params)
         message = self._own_message_to_edit(bot, chat, params)
@@ -487,8 +540,9 @@ class BotApi:
         return self._edit(chat, message, text=text, entities=entities, reply_markup=markup)
 
     async def editMessageCaption(self, bot: BotAccount, params: Params) -> dict:
-        caption, caption_entities = self._formatted(params, "caption", "caption_entities", required=False,
-                                                    empty_error="")
+        caption, caption_entities = self._formatted(
+            params, "caption", "caption_entities", required=False, empty_error=""
+        )
         markup = self._reply_markup(params)
         chat = self._chat(bot, params)
         message = self._own_message_to_edit(bot, chat, params)
@@ -497,13 +551,17 @@ class BotApi:
         caption, caption_entities = clean_text(caption or "", caption_entities)
         if len(caption) > MAX_CAPTION_LENGTH:
             raise bad_request("message caption is too long")
-        if (caption or None) == message.caption and caption_entities == message.caption_entities \
-                and markup == message.inline_keyboard:
+        if (
+            (caption or None) == message.caption
+            and caption_entities == message.caption_entities
+            and markup == message.inline_keyboard
+        ):
             raise bad_request(NOT_MODIFIED)
         self._ensure_reachable(bot, chat)
         self._flood(bot, chat, per_chat=False)
-        return self._edit(chat, message, caption=caption or None, caption_entities=caption_entities,
-                          reply_markup=markup)
+        return self._edit(
+            chat, message, caption=caption or None, caption_entities=caption_entities, reply_markup=markup
+        )
 
     async def editMessageReplyMarkup(self, bot: BotAccount, params: Params) -> dict:
         markup = self._reply_markup(params)
@@ -541,16 +599,24 @@ class BotApi:
         if not query_id:
             raise bad_request("query_id is empty")
         press = self.world.presses.get(query_id)
-        too_old = press is None or press.bot_id != bot.id or press.answered or (
-            time.monotonic() - press.created > self.callback_query_ttl)
+        too_old = (
+            press is None
+            or press.bot_id != bot.id
+            or press.answered
+            or (time.monotonic() - press.created > self.callback_query_ttl)
+        )
         if too_old:
             raise bad_request(QUERY_TOO_OLD)
         text = params.str("text") or ""
         if len(text) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
         press.answered = True
-        press.answer = {"text": text, "show_alert": params.bool("show_alert"),
-                        "url": params.str("url"), "cache_time": params.int("cache_time", 0)}
+        press.answer = {
+            "text": text,
+            "show_alert": params.bool("show_alert"),
+            "url": params.str("url"),
+            "cache_time": params.int("cache_time", 0),
+        }
         chat = self.world.chats.get(press.chat_key)
         if chat is not None:
             self.world.record_change(chat, "answer", press.id)
@@ -606,10 +672,18 @@ class BotApi:
         chat = self._chat(bot, params)
         if chat.is_group and chat.members.get(bot.id, "left") in ("left", "kicked"):
             raise bad_request("chat not found")
-        info = {**self.world.chat_api(chat), "accent_color_id": 0, "max_reaction_count": 11,
-                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
-                                        "unique_gifts": False, "premium_subscription": False,
-                                        "gifts_from_channels": False}}
+        info = {
+            **self.world.chat_api(chat),
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        }
         if chat.is_group:
             info["permissions"] = {"can_send_messages": True}
         return info
@@ -633,8 +707,12 @@ class BotApi:
         stored = self.world.files.get(params.str("file_id") or "")
         if stored is None:
             raise bad_request("invalid file_id")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "file_size": len(stored.data), "file_path": stored.file_path}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+            "file_path": stored.file_path,
+        }
 
 
 def chat_member(user: dict, status: str) -> dict:
@@ -643,12 +721,22 @@ def chat_member(user: dict, status: str) -> dict:
     if status == "creator":
         member["is_anonymous"] = False
     elif status == "administrator":
-        member.update({name: value for name, value in (
-            ("can_be_edited", False), ("is_anonymous", False), ("can_manage_chat", True),
-            ("can_delete_messages", True), ("can_manage_video_chats", True),
-            ("can_restrict_members", True), ("can_promote_members", False), ("can_change_info", True),
-            ("can_invite_users", True), ("can_post_stories", False), ("can_edit_stories", False),
-            ("can_delete_stories", False))})
+        member.update(
+            {
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": True,
+                "can_restrict_members": True,
+                "can_promote_members": False,
+                "can_change_info": True,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+            }
+        )
     elif status == "kicked":
         member["until_date"] = 0
     return member
@@ -660,10 +748,11 @@ def _inline_keyboard(rows) -> list:
     for row in rows:
         for button in row:
             if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                raise bad_request("can't parse inline keyboard button: Field \"text\" must be of type String")
+                raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
             if not INLINE_BUTTON_ACTIONS & button.keys():
-                raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the "
-                                  "inline keyboard")
+                raise bad_request(
+                    "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                )
             if "callback_data" in button:
                 data = button["callback_data"]
                 size = len(str(data).encode("utf-8"))
@@ -682,11 +771,11 @@ def _clip_entities(text: str, entities) -> list:
     kept = []
     for entity in entities:
         if not isinstance(entity, dict) or not isinstance(entity.get("type"), str):
-            raise bad_request("can't parse MessageEntity: Field \"type\" must be of type String")
+            raise bad_request('can\'t parse MessageEntity: Field "type" must be of type String')
         try:
             offset, length = int(entity["offset"]), int(entity["length"])
         except (KeyError, TypeError, ValueError):
-            raise bad_request("can't parse MessageEntity: Field \"offset\" must be of type Number") from None
+            raise bad_request('can\'t parse MessageEntity: Field "offset" must be of type Number') from None
         end = min(offset + length, limit)
         if offset >= 0 and end > offset:
             kept.append({**entity, "offset": offset, "length": end - offset})
@@ -706,9 +795,9 @@ def image_size(data: bytes) -> tuple[int, int] | None:
             if data[index] != 0xFF:
                 return None
             marker = data[index + 1]
-            length = struct.unpack(">H", data[index + 2:index + 4])[0]
+            length = struct.unpack(">H", data[index + 2 : index + 4])[0]
             if marker in (0xC0, 0xC1, 0xC2):
-                height, width = struct.unpack(">HH", data[index + 5:index + 9])
+                height, width = struct.unpack(">HH", data[index + 5 : index + 9])
                 return width, height
             index += 2 + length
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":

@@ -14,7 +14,7 @@ import json
 import time
 from collections import deque
 
-__all__ = ["Signal", "EventHub"]
+__all__ = ["EventHub", "Signal"]
 
 
 class Signal:
@@ -34,7 +34,7 @@ class Signal:
         try:
             await asyncio.wait_for(asyncio.shield(self._future), timeout)
             return True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
 
     def fire(self) -> None:
@@ -78,8 +78,17 @@ class EventHub:
                 self._subscribers.discard(queue)
                 queue.put_nowait(None) if queue.empty() else None
 
-    def record_call(self, *, bot_id: int | None, method: str, params: dict, status: int,
-                    response: dict | None, duration_ms: float, fault: str | None) -> None:
+    def record_call(
+        self,
+        *,
+        bot_id: int | None,
+        method: str,
+        params: dict,
+        status: int,
+        response: dict | None,
+        duration_ms: float,
+        fault: str | None,
+    ) -> None:
         """Remember one Bot API call for the debug panel (oldest calls fall off)."""
         self.counters["calls"] += 1
         if status != 200:

@@ -22,7 +22,7 @@ import asyncio
 import random
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["FaultConfig", "FaultInjector", "FaultRule", "Decision", "FAULT_KINDS"]
+__all__ = ["FAULT_KINDS", "Decision", "FaultConfig", "FaultInjector", "FaultRule"]
 
 FAULT_KINDS = ("error", "flood", "drop", "drop_after", "timeout")
 
@@ -82,7 +82,7 @@ class Decision:
 
 @dataclass
 class FaultStats:
-    injected: dict = field(default_factory=lambda: {kind: 0 for kind in FAULT_KINDS})
+    injected: dict = field(default_factory=lambda: dict.fromkeys(FAULT_KINDS, 0))
 
 
 def _lower_methods(methods) -> list[str] | None:
@@ -169,8 +169,7 @@ class FaultInjector:
                 if rule.count <= 0:
                     self.rules.remove(rule)
                 delay = rule.delay_ms / 1000 if rule.kind == "timeout" else 0.0
-                return Decision(delay=delay, kind=rule.kind, status=int(rule.status),
-                                retry_after=int(rule.retry_after))
+                return Decision(delay=delay, kind=rule.kind, status=int(rule.status), retry_after=int(rule.retry_after))
         return None
 
     def _random_decision(self, method: str) -> Decision:
@@ -183,7 +182,8 @@ class FaultInjector:
         roll = self._random.random()
         for kind, rate in (("error", config.error_rate), ("flood", config.flood_rate), ("drop", config.drop_rate)):
             if roll < rate:
-                return Decision(delay=delay, kind=kind, status=int(config.error_status),
-                                retry_after=int(config.flood_retry_after))
+                return Decision(
+                    delay=delay, kind=kind, status=int(config.error_status), retry_after=int(config.flood_retry_after)
+                )
             roll -= rate
         return Decision(delay=delay)

@@ -18,10 +18,10 @@ import re
 
 __all__ = [
     "EntityParseError",
-    "parse_text",
-    "detect_user_entities",
-    "utf16_len",
     "clean_text",
+    "detect_user_entities",
+    "parse_text",
+    "utf16_len",
 ]
 
 RESERVED_MARKDOWN_V2 = "_*[]()~`>#+-=|{}.!"
@@ -121,7 +121,7 @@ def normalize_url(url: str) -> str | None:
     if rest == host:
         rest += "/"
     elif rest[len(host)] in "?#":
-        rest = host + "/" + rest[len(host):]
+        rest = host + "/" + rest[len(host) :]
     return f"{scheme}://{rest}"
 
 
@@ -187,9 +187,7 @@ def _parse_html_attributes(text: str, index: int, tag: str, tag_offset: int) -> 
         while index < size and text[index].isspace():
             index += 1
         if index >= size:
-            raise EntityParseError(
-                f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}'
-            )
+            raise EntityParseError(f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}')
         if text[index] == ">":
             return attrs, index + 1
         name_start = index
@@ -198,15 +196,12 @@ def _parse_html_attributes(text: str, index: int, tag: str, tag_offset: int) -> 
         name = text[name_start:index].lower()
         if not name:
             raise EntityParseError(
-                f'Empty attribute name in the tag "{tag}" at byte offset '
-                f"{_byte_offset(text, tag_offset)}"
+                f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}'
             )
         while index < size and text[index].isspace():
             index += 1
         if index >= size:
-            raise EntityParseError(
-                f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}'
-            )
+            raise EntityParseError(f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}')
         if text[index] != "=":
             attrs.setdefault(name, "")
             continue
@@ -214,9 +209,7 @@ def _parse_html_attributes(text: str, index: int, tag: str, tag_offset: int) -> 
         while index < size and text[index].isspace():
             index += 1
         if index >= size:
-            raise EntityParseError(
-                f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}'
-            )
+            raise EntityParseError(f'Unclosed start tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}')
         if text[index] in "\"'":
             quote = text[index]
             close = text.find(quote, index + 1)
@@ -229,9 +222,7 @@ def _parse_html_attributes(text: str, index: int, tag: str, tag_offset: int) -> 
             while index < size and (text[index].isascii() and (text[index].isalnum() or text[index] in ".-")):
                 index += 1
             if index >= size or (not text[index].isspace() and text[index] != ">"):
-                raise EntityParseError(
-                    f"Unexpected end of name token at byte offset {_byte_offset(text, value_start)}"
-                )
+                raise EntityParseError(f"Unexpected end of name token at byte offset {_byte_offset(text, value_start)}")
             value = text[value_start:index]
         attrs.setdefault(name, value)
 
@@ -273,9 +264,7 @@ def parse_html(text: str) -> tuple[str, list[dict]]:
             raise EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(text, tag_offset)}")
         tag = text[index + 1 : name_end].lower()
         if tag not in HTML_TAG_ENTITY:
-            raise EntityParseError(
-                f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}'
-            )
+            raise EntityParseError(f'Unsupported start tag "{tag}" at byte offset {_byte_offset(text, tag_offset)}')
         attrs, index = _parse_html_attributes(text, name_end, tag, tag_offset)
         if tag == "span" and attrs.get("class") != "tg-spoiler":
             raise EntityParseError(
@@ -302,8 +291,7 @@ def _close_html_tag(text, index, open_tags, out, entities) -> int:
     tag, attrs, start = open_tags.pop()
     if name and name != tag:
         raise EntityParseError(
-            f"Unmatched end tag at byte offset {_byte_offset(text, tag_offset)}, "
-            f'expected "</{tag}>", found "</{name}>"'
+            f'Unmatched end tag at byte offset {_byte_offset(text, tag_offset)}, expected "</{tag}>", found "</{name}>"'
         )
     length = out.u16 - start
     if length > 0:
@@ -322,11 +310,15 @@ def _html_entity(tag: str, attrs: dict, offset: int, length: int, out: _Builder)
         if url is None:
             return None
         if url.startswith("tg://user?id="):
-            return {"type": "text_mention", "offset": offset, "length": length,
-                    "user": {"id": int(url.split("=", 1)[1] or 0), "is_bot": False, "first_name": ""}}
+            return {
+                "type": "text_mention",
+                "offset": offset,
+                "length": length,
+                "user": {"id": int(url.split("=", 1)[1] or 0), "is_bot": False, "first_name": ""},
+            }
         entity["url"] = url
     elif kind == "code" and attrs.get("class", "").startswith("language-"):
-        language = attrs["class"][len("language-"):]
+        language = attrs["class"][len("language-") :]
         if language:
             entity["_language"] = language
     elif kind == "blockquote" and "expandable" in attrs:
@@ -344,8 +336,12 @@ def _merge_pre_code(entity: dict, entities: list[dict]) -> None:
     if entity["type"] != "pre":
         return
     for candidate in entities:
-        if (candidate["type"] == "code" and candidate.get("_language")
-                and candidate["offset"] == entity["offset"] and candidate["length"] == entity["length"]):
+        if (
+            candidate["type"] == "code"
+            and candidate.get("_language")
+            and candidate["offset"] == entity["offset"]
+            and candidate["length"] == entity["length"]
+        ):
             entity["language"] = candidate["_language"]
             entities.remove(candidate)
             return
@@ -474,8 +470,11 @@ def _open_markdown_entity(text, index, nested, out, reserved_error) -> int:
 def _close_markdown_entity(text, index, nested, entities, out) -> int:
     item = nested.pop()
     kind = item["type"]
-    entity: dict = {"type": "pre" if kind == "pre_code" else kind, "offset": item["offset"],
-                    "length": out.u16 - item["offset"]}
+    entity: dict = {
+        "type": "pre" if kind == "pre_code" else kind,
+        "offset": item["offset"],
+        "length": out.u16 - item["offset"],
+    }
     skip = entity["length"] == 0
     if kind in ("underline", "spoiler"):
         index += 2
@@ -484,7 +483,7 @@ def _close_markdown_entity(text, index, nested, entities, out) -> int:
         if kind == "pre_code":
             entity["language"] = item["argument"]
     elif kind == "text_link":
-        index, url = _markdown_link_target(text, index, out.text()[item["text_len"]:])
+        index, url = _markdown_link_target(text, index, out.text()[item["text_len"] :])
         normalized = normalize_url(url)
         if normalized is None:
             skip = True
@@ -575,7 +574,9 @@ def parse_markdown_legacy(text: str) -> tuple[str, list[dict]]:
                     url, index = text[index + 1 : url_close], url_close + 1
                 normalized = normalize_url(url)
                 if normalized and out.u16 > start:
-                    entities.append({"type": "text_link", "offset": start, "length": out.u16 - start, "url": normalized})
+                    entities.append(
+                        {"type": "text_link", "offset": start, "length": out.u16 - start, "url": normalized}
+                    )
             elif out.u16 > start:
                 entities.append({"type": markers[ch], "offset": start, "length": out.u16 - start})
             continue

@@ -56,7 +56,7 @@ class FloodConfig:
 class TokenBucket:
     """Holds up to ``capacity`` tokens, refilled at ``rate`` tokens per second."""
 
-    __slots__ = ("capacity", "rate", "tokens", "stamp")
+    __slots__ = ("capacity", "rate", "stamp", "tokens")
 
     def __init__(self, capacity: float, rate: float, now: float) -> None:
         self.capacity = capacity

@@ -31,7 +31,7 @@ from .limits import FloodConfig, FloodLimiter
 from .state import TOKEN_PATTERN, World
 from .webhook import WebhookDelivery
 
-__all__ = ["SandboxConfig", "Sandbox"]
+__all__ = ["Sandbox", "SandboxConfig"]
 
 log = logging.getLogger("sandbox")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -65,9 +65,13 @@ class Sandbox:
         self.limiter = FloodLimiter(self.config.flood)
         self.faults = FaultInjector(self.config.faults)
         self.api = BotApi(self.world, self.limiter, callback_query_ttl=self.config.callback_query_ttl)
-        self.webhooks = WebhookDelivery(self.world, self.api, timeout=self.config.webhook_timeout,
-                                        retry_base=self.config.webhook_retry_base,
-                                        retry_max=self.config.webhook_retry_max)
+        self.webhooks = WebhookDelivery(
+            self.world,
+            self.api,
+            timeout=self.config.webhook_timeout,
+            retry_base=self.config.webhook_retry_base,
+            retry_max=self.config.webhook_retry_max,
+        )
         self.api.webhooks = self.webhooks
         self._saver: asyncio.Task | None = None
 
@@ -172,16 +176,29 @@ class Sandbox:
 
     def _drop(self, request, bot_id, method, params: Params, started, kind, status, body) -> web.StreamResponse:
         """Close the connection without an answer (the client sees a broken connection)."""
-        self.world.hub.record_call(bot_id=bot_id, method=method, params=params.data, status=status,
-                                   response=body, duration_ms=(time.perf_counter() - started) * 1000,
-                                   fault=kind)
+        self.world.hub.record_call(
+            bot_id=bot_id,
+            method=method,
+            params=params.data,
+            status=status,
+            response=body,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            fault=kind,
+        )
         if request.transport is not None:
             request.transport.abort()
         raise ConnectionResetError("sandbox dropped the connection on purpose")
 
     def _answer(self, bot_id, method, params, status, body, started, fault) -> web.Response:
-        self.world.hub.record_call(bot_id=bot_id, method=method, params=params, status=status, response=body,
-                                   duration_ms=(time.perf_counter() - started) * 1000, fault=fault)
+        self.world.hub.record_call(
+            bot_id=bot_id,
+            method=method,
+            params=params,
+            status=status,
+            response=body,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            fault=fault,
+        )
         return web.Response(text=_dumps(body), status=status, content_type="application/json")
 
     # -- files and page --------------------------------------------------------------
@@ -199,8 +216,10 @@ class Sandbox:
         stored = self.world.files.get(request.match_info["file_id"])
         if stored is None:
             raise web.HTTPNotFound()
-        headers = {"Content-Disposition": f'inline; filename="{(stored.file_name or "file").replace(chr(34), "")}"',
-                   "X-Content-Type-Options": "nosniff"}
+        headers = {
+            "Content-Disposition": f'inline; filename="{(stored.file_name or "file").replace(chr(34), "")}"',
+            "X-Content-Type-Options": "nosniff",
+        }
         content_type = stored.mime_type or "application/octet-stream"
         if content_type.startswith("text/html") or "svg" in content_type:
             content_type = "application/octet-stream"  # never let an upload run script on the page

@@ -28,19 +28,38 @@ from dataclasses import asdict, dataclass, field
 
 from .events import EventHub, Signal
 
-__all__ = ["World", "User", "BotAccount", "Chat", "Message", "Press", "StoredFile", "TOKEN_PATTERN"]
+__all__ = ["TOKEN_PATTERN", "BotAccount", "Chat", "Message", "Press", "StoredFile", "User", "World"]
 
 TOKEN_PATTERN = re.compile(r"^(\d{1,20}):[A-Za-z0-9_-]{1,100}$")
 
 # Telegram keeps pending updates for 24 hours; the sandbox keeps at most this many per bot.
 MAX_PENDING_UPDATES = 100_000
 DEFAULT_ALLOWED_UPDATES = frozenset(
-    {"message", "edited_message", "channel_post", "edited_channel_post", "callback_query",
-     "inline_query", "chosen_inline_result", "shipping_query", "pre_checkout_query", "poll",
-     "poll_answer", "my_chat_member", "chat_join_request", "business_connection",
-     "business_message", "edited_business_message", "deleted_business_messages",
-     "message_reaction", "message_reaction_count", "chat_member", "chat_boost",
-     "removed_chat_boost", "purchased_paid_media"}
+    {
+        "message",
+        "edited_message",
+        "channel_post",
+        "edited_channel_post",
+        "callback_query",
+        "inline_query",
+        "chosen_inline_result",
+        "shipping_query",
+        "pre_checkout_query",
+        "poll",
+        "poll_answer",
+        "my_chat_member",
+        "chat_join_request",
+        "business_connection",
+        "business_message",
+        "edited_business_message",
+        "deleted_business_messages",
+        "message_reaction",
+        "message_reaction_count",
+        "chat_member",
+        "chat_boost",
+        "removed_chat_boost",
+        "purchased_paid_media",
+    }
     - {"chat_member", "message_reaction", "message_reaction_count"}
 )
 
@@ -156,9 +175,14 @@ class Message:
 
     def content(self) -> dict:
         """The editable part, as kept in the edit history."""
-        return {"text": self.text, "entities": self.entities, "caption": self.caption,
-                "caption_entities": self.caption_entities, "reply_markup": self.reply_markup,
-                "date": self.edit_date or self.date}
+        return {
+            "text": self.text,
+            "entities": self.entities,
+            "caption": self.caption,
+            "caption_entities": self.caption_entities,
+            "reply_markup": self.reply_markup,
+            "date": self.edit_date or self.date,
+        }
 
     def find_button(self, *, data: str | None = None, label: str | None = None) -> dict | None:
         keyboard = self.inline_keyboard
@@ -272,8 +296,9 @@ class World:
         bot_id = int(match.group(1))
         if bot_id in self.bots:
             raise ValueError(f"another token is already registered for bot id {bot_id}")
-        user = User(id=bot_id, first_name=first_name or "Sandbox Bot",
-                    username=username or f"sandbox_{bot_id}_bot", is_bot=True)
+        user = User(
+            id=bot_id, first_name=first_name or "Sandbox Bot", username=username or f"sandbox_{bot_id}_bot", is_bot=True
+        )
         bot = BotAccount(token=token, user=user)
         self.bots[bot_id] = bot
         self.bots_by_token[token] = bot
@@ -324,15 +349,23 @@ class World:
 
     # -- users and chats ---------------------------------------------------------------
 
-    def create_user(self, first_name: str, *, username: str | None = None, last_name: str | None = None,
-                    language_code: str | None = "en", user_id: int | None = None) -> User:
+    def create_user(
+        self,
+        first_name: str,
+        *,
+        username: str | None = None,
+        last_name: str | None = None,
+        language_code: str | None = "en",
+        user_id: int | None = None,
+    ) -> User:
         if user_id is None:
             user_id = self.next_user_id
         if user_id in self.users or user_id in self.bots or user_id <= 0:
             raise ValueError(f"user id {user_id} is taken or invalid")
         self.next_user_id = max(self.next_user_id, user_id) + 1
-        user = User(id=user_id, first_name=first_name, last_name=last_name, username=username,
-                    language_code=language_code)
+        user = User(
+            id=user_id, first_name=first_name, last_name=last_name, username=username, language_code=language_code
+        )
         self.users[user_id] = user
         self.dirty = True
         self.hub.publish("user", {"user": user.to_api()})
@@ -347,9 +380,16 @@ class World:
             self.dirty = True
         return chat
 
-    def create_group(self, title: str, *, member_ids: list[int], bot_ids: list[int] | None = None,
-                     chat_type: str = "group", username: str | None = None,
-                     bot_status: str = "member") -> Chat:
+    def create_group(
+        self,
+        title: str,
+        *,
+        member_ids: list[int],
+        bot_ids: list[int] | None = None,
+        chat_type: str = "group",
+        username: str | None = None,
+        bot_status: str = "member",
+    ) -> Chat:
         if chat_type not in ("group", "supergroup"):
             raise ValueError("type is group or supergroup")
         number = self.next_group_id
@@ -402,10 +442,16 @@ class World:
 
     def chat_summary(self, chat: Chat) -> dict:
         """A chat as the page and the user API list it."""
-        summary = {"key": chat.key, "chat": self.chat_api(chat), "bot_id": chat.bot_id,
-                   "started": chat.started, "blocked": chat.blocked,
-                   "members": [{"id": member_id, "status": status} for member_id, status in chat.members.items()],
-                   "reply_keyboard": chat.reply_keyboard, "message_count": len(chat.messages)}
+        summary = {
+            "key": chat.key,
+            "chat": self.chat_api(chat),
+            "bot_id": chat.bot_id,
+            "started": chat.started,
+            "blocked": chat.blocked,
+            "members": [{"id": member_id, "status": status} for member_id, status in chat.members.items()],
+            "reply_keyboard": chat.reply_keyboard,
+            "message_count": len(chat.messages),
+        }
         last = chat.messages.get(chat.next_message_id - 1)
         if last is not None:
             summary["last_message"] = {"text": last.text or last.caption or "", "date": last.date}
@@ -419,8 +465,9 @@ class World:
     # -- messages --------------------------------------------------------------------
 
     def add_message(self, chat: Chat, sender: User, **content) -> Message:
-        message = Message(message_id=chat.next_message_id, date=now_ts(), sender_id=sender.id,
-                          from_bot=sender.is_bot, **content)
+        message = Message(
+            message_id=chat.next_message_id, date=now_ts(), sender_id=sender.id, from_bot=sender.is_bot, **content
+        )
         chat.next_message_id += 1
         chat.messages[message.message_id] = message
         chat.timeline.append(["m", message.message_id])
@@ -439,8 +486,14 @@ class World:
         chat.signal.fire()
         self.dirty = True
         if self.hub.has_subscribers:
-            self.hub.publish("change", {"chat_key": chat.key, "chat": self.chat_summary(chat),
-                                        **self.change_event((seq, kind, ref, version), chat)})
+            self.hub.publish(
+                "change",
+                {
+                    "chat_key": chat.key,
+                    "chat": self.chat_summary(chat),
+                    **self.change_event((seq, kind, ref, version), chat),
+                },
+            )
         return seq
 
     def change_event(self, change: tuple, chat: Chat) -> dict:
@@ -458,8 +511,12 @@ class World:
 
     def message_api(self, chat: Chat, message: Message, *, with_reply: bool = True) -> dict:
         """The Message object of the Bot API."""
-        data: dict = {"message_id": message.message_id, "from": self.sender(message).to_api(),
-                      "chat": self.chat_api(chat), "date": message.date}
+        data: dict = {
+            "message_id": message.message_id,
+            "from": self.sender(message).to_api(),
+            "chat": self.chat_api(chat),
+            "date": message.date,
+        }
         if message.edit_date:
             data["edit_date"] = message.edit_date
         if with_reply and message.reply_to_message_id:
@@ -485,23 +542,35 @@ class World:
         return data
 
     def photo_size(self, stored: StoredFile) -> dict:
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "width": stored.width, "height": stored.height, "file_size": len(stored.data)}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "width": stored.width,
+            "height": stored.height,
+            "file_size": len(stored.data),
+        }
 
     def document_api(self, stored: StoredFile) -> dict:
-        data = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "file_size": len(stored.data)}
+        data = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_size": len(stored.data)}
         if stored.file_name:
             data["file_name"] = stored.file_name
         if stored.mime_type:
             data["mime_type"] = stored.mime_type
         return data
 
-    def store_file(self, data: bytes, *, file_name: str | None, mime_type: str | None,
-                   width: int = 0, height: int = 0) -> StoredFile:
+    def store_file(
+        self, data: bytes, *, file_name: str | None, mime_type: str | None, width: int = 0, height: int = 0
+    ) -> StoredFile:
         unique = secrets.token_urlsafe(12)
-        stored = StoredFile(file_id="SBX" + secrets.token_urlsafe(24), file_unique_id=unique, data=data,
-                            file_name=file_name, mime_type=mime_type, width=width, height=height)
+        stored = StoredFile(
+            file_id="SBX" + secrets.token_urlsafe(24),
+            file_unique_id=unique,
+            data=data,
+            file_name=file_name,
+            mime_type=mime_type,
+            width=width,
+            height=height,
+        )
         self.files[stored.file_id] = stored
         self.dirty = True
         return stored
@@ -510,28 +579,50 @@ class World:
 
     def message_entry(self, chat: Chat, message: Message) -> dict:
         """A transcript entry: the message plus what the user side needs to know."""
-        entry = {"kind": "message", "seq": message.seq, "message_id": message.message_id,
-                 "from_bot": message.from_bot, "from": self.sender(message).to_api(),
-                 "date": message.date, "text": message.text, "entities": message.entities,
-                 "reply_markup": message.reply_markup, "reply_to_message_id": message.reply_to_message_id,
-                 "edited": bool(message.history), "edit_date": message.edit_date,
-                 "edit_history": message.history, "deleted": message.deleted}
+        entry = {
+            "kind": "message",
+            "seq": message.seq,
+            "message_id": message.message_id,
+            "from_bot": message.from_bot,
+            "from": self.sender(message).to_api(),
+            "date": message.date,
+            "text": message.text,
+            "entities": message.entities,
+            "reply_markup": message.reply_markup,
+            "reply_to_message_id": message.reply_to_message_id,
+            "edited": bool(message.history),
+            "edit_date": message.edit_date,
+            "edit_history": message.history,
+            "deleted": message.deleted,
+        }
         if message.caption is not None:
             entry["caption"] = message.caption
             entry["caption_entities"] = message.caption_entities
         for kind, file_id in (("photo", message.photo_file_id), ("document", message.document_file_id)):
             if file_id:
                 stored = self.files[file_id]
-                entry[kind] = {**self.document_api(stored), "url": f"/sandbox/files/{file_id}",
-                               "width": stored.width, "height": stored.height}
+                entry[kind] = {
+                    **self.document_api(stored),
+                    "url": f"/sandbox/files/{file_id}",
+                    "width": stored.width,
+                    "height": stored.height,
+                }
         if message.service:
             entry["service"] = message.service
         return entry
 
     def press_entry(self, press: Press) -> dict:
-        return {"kind": "press", "seq": press.seq, "callback_query_id": press.id,
-                "from": self.users[press.from_id].to_api(), "message_id": press.message_id,
-                "data": press.data, "date": press.date, "answered": press.answered, "answer": press.answer}
+        return {
+            "kind": "press",
+            "seq": press.seq,
+            "callback_query_id": press.id,
+            "from": self.users[press.from_id].to_api(),
+            "message_id": press.message_id,
+            "data": press.data,
+            "date": press.date,
+            "answered": press.answered,
+            "answer": press.answer,
+        }
 
     def transcript(self, chat: Chat) -> list[dict]:
         entries = []
@@ -551,16 +642,24 @@ class World:
             "next_group_id": self.next_group_id,
             "users": [asdict(user) for user in self.users.values()],
             "bots": [
-                {"token": bot.token, "user": asdict(bot.user), "commands": bot.commands,
-                 "webhook": asdict(bot.webhook), "allowed_updates": bot.allowed_updates,
-                 "next_update_id": bot.next_update_id, "pending": list(bot.pending)}
+                {
+                    "token": bot.token,
+                    "user": asdict(bot.user),
+                    "commands": bot.commands,
+                    "webhook": asdict(bot.webhook),
+                    "allowed_updates": bot.allowed_updates,
+                    "next_update_id": bot.next_update_id,
+                    "pending": list(bot.pending),
+                }
                 for bot in self.bots.values()
             ],
             "chats": [_chat_json(chat) for chat in self.chats.values()],
             "presses": [asdict(press) for press in self.presses.values()],
             "files": [
-                {**{k: v for k, v in asdict(stored).items() if k != "data"},
-                 "data": base64.b64encode(stored.data).decode()}
+                {
+                    **{k: v for k, v in asdict(stored).items() if k != "data"},
+                    "data": base64.b64encode(stored.data).decode(),
+                }
                 for stored in self.files.values()
             ],
         }
@@ -581,9 +680,15 @@ class World:
         self.next_group_id = data["next_group_id"]
         self.users = {u["id"]: User(**u) for u in data["users"]}
         for raw in data["bots"]:
-            bot = BotAccount(token=raw["token"], user=User(**raw["user"]), commands=raw["commands"],
-                             webhook=WebhookState(**raw["webhook"]), allowed_updates=raw["allowed_updates"],
-                             next_update_id=raw["next_update_id"], pending=deque(raw["pending"]))
+            bot = BotAccount(
+                token=raw["token"],
+                user=User(**raw["user"]),
+                commands=raw["commands"],
+                webhook=WebhookState(**raw["webhook"]),
+                allowed_updates=raw["allowed_updates"],
+                next_update_id=raw["next_update_id"],
+                pending=deque(raw["pending"]),
+            )
             self.bots[bot.id] = bot
             self.bots_by_token[bot.token] = bot
         for raw in data["chats"]:
@@ -600,9 +705,22 @@ class World:
 
 
 def _chat_json(chat: Chat) -> dict:
-    data = {name: getattr(chat, name) for name in
-            ("id", "type", "bot_id", "user_id", "title", "username", "started", "blocked",
-             "next_message_id", "timeline", "reply_keyboard")}
+    data = {
+        name: getattr(chat, name)
+        for name in (
+            "id",
+            "type",
+            "bot_id",
+            "user_id",
+            "title",
+            "username",
+            "started",
+            "blocked",
+            "next_message_id",
+            "timeline",
+            "reply_keyboard",
+        )
+    }
     data["members"] = [[member_id, status] for member_id, status in chat.members.items()]
     data["messages"] = [asdict(message) for message in chat.messages.values()]
     return data
@@ -613,6 +731,6 @@ def _chat_from_json(data: dict) -> Chat:
     messages = data.pop("messages")
     members = data.pop("members")
     chat = Chat(**data)
-    chat.members = {member_id: status for member_id, status in members}
+    chat.members = dict(members)
     chat.messages = {m["message_id"]: Message(**m) for m in messages}
     return chat

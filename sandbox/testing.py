@@ -29,7 +29,7 @@ from collections.abc import Iterator
 
 import httpx
 
-__all__ = ["run_sandbox", "SandboxClient", "SandboxUser", "SandboxGroup", "BotMessage", "PressResult"]
+__all__ = ["BotMessage", "PressResult", "SandboxClient", "SandboxGroup", "SandboxUser", "run_sandbox"]
 
 DEFAULT_TOKEN = "123456:SANDBOX-TEST-TOKEN"
 
@@ -58,8 +58,9 @@ class BotMessage(dict):
     @property
     def button_data(self) -> dict[str, str]:
         markup = self.get("reply_markup") or {}
-        return {button["text"]: button.get("callback_data") for row in markup.get("inline_keyboard", [])
-                for button in row}
+        return {
+            button["text"]: button.get("callback_data") for row in markup.get("inline_keyboard", []) for button in row
+        }
 
     @property
     def edited(self) -> bool:
@@ -115,8 +116,9 @@ class SandboxClient:
                 message = response.json().get("error", response.text)
             except ValueError:
                 message = response.text
-            raise SandboxError(f"{response.request.method} {response.request.url.path}: "
-                               f"{response.status_code} {message}")
+            raise SandboxError(
+                f"{response.request.method} {response.request.url.path}: {response.status_code} {message}"
+            )
         return response.json()
 
     def _get(self, path: str, params: dict | None = None, timeout: float | None = None):
@@ -129,20 +131,46 @@ class SandboxClient:
 
     # -- world -----------------------------------------------------------------------
 
-    def user(self, first_name: str, username: str | None = None, language_code: str = "en", *,
-             last_name: str | None = None, started: bool = False, user_id: int | None = None) -> SandboxUser:
+    def user(
+        self,
+        first_name: str,
+        username: str | None = None,
+        language_code: str = "en",
+        *,
+        last_name: str | None = None,
+        started: bool = False,
+        user_id: int | None = None,
+    ) -> SandboxUser:
         """Create a user. ``started=True``: as if the user had pressed Start (no update is queued)."""
-        body = {"first_name": first_name, "username": username, "language_code": language_code,
-                "last_name": last_name, "started": started}
+        body = {
+            "first_name": first_name,
+            "username": username,
+            "language_code": language_code,
+            "last_name": last_name,
+            "started": started,
+        }
         if user_id is not None:
             body["id"] = user_id
         return SandboxUser(self, self._post("/sandbox/api/users", body))
 
-    def group(self, title: str, members: list[SandboxUser | int] = (), *, bots: list | None = None,
-              type: str = "group", bot_status: str = "member", username: str | None = None) -> SandboxGroup:
+    def group(
+        self,
+        title: str,
+        members: list[SandboxUser | int] = (),
+        *,
+        bots: list | None = None,
+        type: str = "group",
+        bot_status: str = "member",
+        username: str | None = None,
+    ) -> SandboxGroup:
         """Create a group with these users; all bots join unless ``bots`` lists some."""
-        body = {"title": title, "members": [_id(member) for member in members], "type": type,
-                "bot_status": bot_status, "username": username}
+        body = {
+            "title": title,
+            "members": [_id(member) for member in members],
+            "type": type,
+            "bot_status": bot_status,
+            "username": username,
+        }
         if bots is not None:
             body["bots"] = bots
         summary = self._post("/sandbox/api/groups", body)
@@ -159,8 +187,11 @@ class SandboxClient:
 
     def bot_messages(self, chat_id: int, *, bot=None, include_deleted: bool = True) -> list[BotMessage]:
         """Messages the bot sent to the chat (one entry per message, edits do not add entries)."""
-        return [BotMessage(entry) for entry in self.transcript(chat_id, bot=bot)
-                if entry["kind"] == "message" and entry["from_bot"] and (include_deleted or not entry["deleted"])]
+        return [
+            BotMessage(entry)
+            for entry in self.transcript(chat_id, bot=bot)
+            if entry["kind"] == "message" and entry["from_bot"] and (include_deleted or not entry["deleted"])
+        ]
 
     def reset(self, *, faults: bool = True) -> None:
         """Forget users, chats and updates (bots stay); also clears faults unless told not to."""
@@ -190,13 +221,27 @@ class SandboxClient:
         """Random faults, e.g. ``set_faults(error_rate=0.3, latency_ms=50, methods=["sendMessage"])``."""
         return self._post("/sandbox/api/faults", changes)
 
-    def add_fault(self, kind: str, count: int = 1, *, methods: list[str] | str | None = None, status: int = 500,
-                  retry_after: int = 1, delay_ms: int = 60_000) -> dict:
+    def add_fault(
+        self,
+        kind: str,
+        count: int = 1,
+        *,
+        methods: list[str] | str | None = None,
+        status: int = 500,
+        retry_after: int = 1,
+        delay_ms: int = 60_000,
+    ) -> dict:
         """Script the next ``count`` matching calls: error / flood / drop / drop_after / timeout."""
         if isinstance(methods, str):
             methods = [methods]
-        rule = {"kind": kind, "count": count, "methods": methods, "status": status,
-                "retry_after": retry_after, "delay_ms": delay_ms}
+        rule = {
+            "kind": kind,
+            "count": count,
+            "methods": methods,
+            "status": status,
+            "retry_after": retry_after,
+            "delay_ms": delay_ms,
+        }
         return self._post("/sandbox/api/faults", {"add_rules": [rule]})
 
     def clear_faults(self) -> dict:
@@ -262,8 +307,11 @@ class SandboxGroup:
         self.client._post(f"/sandbox/api/groups/{self.id}/members", body)
 
     def remove(self, member_id: int, *, kicked: bool = False) -> None:
-        self.client._check(self.client.http.delete(f"/sandbox/api/groups/{self.id}/members/{member_id}",
-                                                   params={"kicked": "1" if kicked else "0"}))
+        self.client._check(
+            self.client.http.delete(
+                f"/sandbox/api/groups/{self.id}/members/{member_id}", params={"kicked": "1" if kicked else "0"}
+            )
+        )
 
     def transcript(self) -> list[dict]:
         return self.client.transcript(self.id)
@@ -300,8 +348,14 @@ class SandboxUser:
         body = {"from_id": self.id, "text": text, "reply_to_message_id": reply_to, **self._bot_params()}
         return self.client._post(f"/sandbox/api/chats/{self._chat_id(chat)}/messages", body)
 
-    def press(self, label_or_data: str, message: dict | int | None = None, *,
-              chat: SandboxGroup | int | None = None, forge: bool = False) -> PressResult:
+    def press(
+        self,
+        label_or_data: str,
+        message: dict | int | None = None,
+        *,
+        chat: SandboxGroup | int | None = None,
+        forge: bool = False,
+    ) -> PressResult:
         """Press an inline button by label or callback_data.
 
         Without ``message``, the newest bot message that has such a button is
@@ -322,17 +376,23 @@ class SandboxUser:
         return PressResult(entry, self.client)
 
     def _message_with_button(self, chat_id: int, label_or_data: str, forge: bool) -> int:
-        messages = [m for m in self.transcript(chat_id) if m["kind"] == "message" and m["from_bot"]
-                    and not m["deleted"]]
+        messages = [
+            m for m in self.transcript(chat_id) if m["kind"] == "message" and m["from_bot"] and not m["deleted"]
+        ]
         for entry in reversed(messages):
-            if label_or_data in BotMessage(entry).button_data or label_or_data in BotMessage(entry).button_data.values():
+            if (
+                label_or_data in BotMessage(entry).button_data
+                or label_or_data in BotMessage(entry).button_data.values()
+            ):
                 return entry["message_id"]
         if forge:
             with_keyboard = [m for m in messages if BotMessage(m).buttons]
             if with_keyboard:
                 return with_keyboard[-1]["message_id"]
-        raise AssertionError(f"no bot message in chat {chat_id} has a button {label_or_data!r}; "
-                             f"keyboards: {[BotMessage(m).buttons for m in messages if BotMessage(m).buttons]}")
+        raise AssertionError(
+            f"no bot message in chat {chat_id} has a button {label_or_data!r}; "
+            f"keyboards: {[BotMessage(m).buttons for m in messages if BotMessage(m).buttons]}"
+        )
 
     def _button_in(self, chat_id: int, message_id: int, label_or_data: str) -> dict | None:
         for entry in self.transcript(chat_id):
@@ -364,17 +424,23 @@ class SandboxUser:
         """Only the messages the bot sent to this chat (count them to count deliveries)."""
         return [m for m in self.messages(chat) if m["from_bot"]]
 
-    def expect_message(self, containing: str | None = None, timeout: float = 5.0,
-                       chat: SandboxGroup | int | None = None) -> BotMessage:
+    def expect_message(
+        self, containing: str | None = None, timeout: float = 5.0, chat: SandboxGroup | int | None = None
+    ) -> BotMessage:
         """The bot's next new message or edit in the chat (optionally containing a text)."""
         chat_id = self._chat_id(chat)
         deadline = time.monotonic() + timeout
         while True:
             remaining = max(0.0, deadline - time.monotonic())
-            found = self._consume(chat_id, containing, self.client._get(
-                f"/sandbox/api/chats/{chat_id}/wait",
-                params={"after": self._cursors.get(chat_id, 0), "timeout": remaining, **self._bot_params()},
-                timeout=remaining))
+            found = self._consume(
+                chat_id,
+                containing,
+                self.client._get(
+                    f"/sandbox/api/chats/{chat_id}/wait",
+                    params={"after": self._cursors.get(chat_id, 0), "timeout": remaining, **self._bot_params()},
+                    timeout=remaining,
+                ),
+            )
             if found is not None:
                 return found
             if time.monotonic() >= deadline:
@@ -383,9 +449,11 @@ class SandboxUser:
     def expect_no_message(self, timeout: float = 0.5, chat: SandboxGroup | int | None = None) -> None:
         """Assert that the bot sends or edits nothing (not yet seen) within ``timeout`` seconds."""
         chat_id = self._chat_id(chat)
-        data = self.client._get(f"/sandbox/api/chats/{chat_id}/wait",
-                                params={"after": self._cursors.get(chat_id, 0), "timeout": timeout,
-                                        **self._bot_params()}, timeout=timeout)
+        data = self.client._get(
+            f"/sandbox/api/chats/{chat_id}/wait",
+            params={"after": self._cursors.get(chat_id, 0), "timeout": timeout, **self._bot_params()},
+            timeout=timeout,
+        )
         news = [e for e in data["events"] if e["kind"] in ("new", "edit")]
         if news:
             raise AssertionError(f"expected no message, the bot sent: {[e['entry'].get('text') for e in news]}")
@@ -393,8 +461,9 @@ class SandboxUser:
     def skip_to_now(self, chat: SandboxGroup | int | None = None) -> None:
         """Mark everything already in the chat as seen by ``expect_message``."""
         chat_id = self._chat_id(chat)
-        data = self.client._get(f"/sandbox/api/chats/{chat_id}/wait",
-                                params={"after": 0, "timeout": 0, "all": "1", **self._bot_params()})
+        data = self.client._get(
+            f"/sandbox/api/chats/{chat_id}/wait", params={"after": 0, "timeout": 0, "all": "1", **self._bot_params()}
+        )
         self._cursors[chat_id] = data["last_seq"]
 
     def _consume(self, chat_id: int, containing: str | None, data: dict) -> BotMessage | None:
@@ -408,8 +477,13 @@ class SandboxUser:
         return None
 
     def _timeout_message(self, chat_id: int, containing: str | None, timeout: float) -> str:
-        recent = [(("bot" if e.get("from_bot") else "user") if e["kind"] == "message" else "press",
-                   e.get("text") or e.get("data")) for e in self.transcript(chat_id)[-8:]]
+        recent = [
+            (
+                ("bot" if e.get("from_bot") else "user") if e["kind"] == "message" else "press",
+                e.get("text") or e.get("data"),
+            )
+            for e in self.transcript(chat_id)[-8:]
+        ]
         wanted = f"containing {containing!r}" if containing else "at all"
         return f"{self} got no bot message {wanted} in chat {chat_id} within {timeout} s; recent: {recent}"
 
@@ -419,8 +493,9 @@ class SandboxUser:
         body = {"from_id": self.id, "text": text, "reply_to_message_id": reply_to, **self._bot_params()}
         return await self._apost(f"/sandbox/api/chats/{self._chat_id(chat)}/messages", body)
 
-    async def apress(self, label_or_data: str, message: dict | int | None = None, *, chat=None,
-                     forge: bool = False) -> PressResult:
+    async def apress(
+        self, label_or_data: str, message: dict | int | None = None, *, chat=None, forge: bool = False
+    ) -> PressResult:
         return await asyncio.to_thread(self.press, label_or_data, message, chat=chat, forge=forge)
 
     async def aexpect_message(self, containing: str | None = None, timeout: float = 5.0, chat=None) -> BotMessage:
@@ -430,8 +505,10 @@ class SandboxUser:
         async with httpx.AsyncClient(base_url=str(self.client.http.base_url), timeout=timeout + 10) as http:
             while True:
                 remaining = max(0.0, deadline - loop.time())
-                response = await http.get(f"/sandbox/api/chats/{chat_id}/wait", params={
-                    "after": self._cursors.get(chat_id, 0), "timeout": remaining, **self._bot_params()})
+                response = await http.get(
+                    f"/sandbox/api/chats/{chat_id}/wait",
+                    params={"after": self._cursors.get(chat_id, 0), "timeout": remaining, **self._bot_params()},
+                )
                 found = self._consume(chat_id, containing, self.client._check(response))
                 if found is not None:
                     return found
@@ -490,8 +567,12 @@ class _ServerThread:
     async def _start(self) -> None:
         from aiohttp import web
 
-        self._runner = web.AppRunner(self.sandbox.build_app(), access_log=None, shutdown_timeout=1.0,
-                                     handler_cancellation=self.handler_cancellation)
+        self._runner = web.AppRunner(
+            self.sandbox.build_app(),
+            access_log=None,
+            shutdown_timeout=1.0,
+            handler_cancellation=self.handler_cancellation,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -536,8 +617,9 @@ class _BotThread:
         self._stop = asyncio.Event()
         await app.initialize()
         await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=self.poll_timeout,
-                                        drop_pending_updates=self.drop_pending_updates)
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=self.poll_timeout, drop_pending_updates=self.drop_pending_updates
+        )
         self._ready.set()
         try:
             await self._stop.wait()
@@ -555,10 +637,17 @@ class _BotThread:
 
 
 @contextlib.contextmanager
-def run_sandbox(tokens: list[str] | tuple[str, ...] = (DEFAULT_TOKEN,), *, flood_limits: bool = True,
-                state_file: str | None = None, callback_query_ttl: float = 15.0,
-                webhook_retry_base: float = 0.05, limits: dict | None = None,
-                handler_cancellation: bool = False, **faults) -> Iterator[SandboxClient]:
+def run_sandbox(
+    tokens: list[str] | tuple[str, ...] = (DEFAULT_TOKEN,),
+    *,
+    flood_limits: bool = True,
+    state_file: str | None = None,
+    callback_query_ttl: float = 15.0,
+    webhook_retry_base: float = 0.05,
+    limits: dict | None = None,
+    handler_cancellation: bool = False,
+    **faults,
+) -> Iterator[SandboxClient]:
     """Start a sandbox on a free port in a background thread; yields a ``SandboxClient``.
 
     ``faults`` are FaultConfig fields: latency_ms, latency_jitter_ms, error_rate,
@@ -573,8 +662,14 @@ def run_sandbox(tokens: list[str] | tuple[str, ...] = (DEFAULT_TOKEN,), *, flood
 
     flood = FloodConfig(enabled=flood_limits)
     flood.update(limits or {})
-    config = SandboxConfig(tokens=list(tokens), state_file=state_file, flood=flood, faults=FaultConfig(**faults),
-                           callback_query_ttl=callback_query_ttl, webhook_retry_base=webhook_retry_base)
+    config = SandboxConfig(
+        tokens=list(tokens),
+        state_file=state_file,
+        flood=flood,
+        faults=FaultConfig(**faults),
+        callback_query_ttl=callback_query_ttl,
+        webhook_retry_base=webhook_retry_base,
+    )
     server = _ServerThread(Sandbox(config), handler_cancellation=handler_cancellation)
     server.start()
     client = SandboxClient(f"http://{server.host}:{server.port}/", tokens=list(tokens))

@@ -123,13 +123,15 @@ class UserApi:
 
     async def state(self, request: web.Request) -> web.Response:
         world = self.world
-        return _json({
-            "bots": [bot.user.to_api() for bot in world.bots.values()],
-            "users": [user.to_api() for user in world.users.values()],
-            "chats": [world.chat_summary(chat) for chat in world.chats.values()],
-            "limits": self.sandbox.limiter.config.to_dict(),
-            "faults": self.sandbox.faults.to_dict(),
-        })
+        return _json(
+            {
+                "bots": [bot.user.to_api() for bot in world.bots.values()],
+                "users": [user.to_api() for user in world.users.values()],
+                "chats": [world.chat_summary(chat) for chat in world.chats.values()],
+                "limits": self.sandbox.limiter.config.to_dict(),
+                "faults": self.sandbox.faults.to_dict(),
+            }
+        )
 
     async def reset(self, request: web.Request) -> web.Response:
         self.world.reset()
@@ -140,8 +142,12 @@ class UserApi:
         return _json({"ok": True})
 
     async def list_bots(self, request: web.Request) -> web.Response:
-        return _json([{**bot.user.to_api(), "webhook": bot.webhook.url, "pending_update_count": len(bot.pending)}
-                      for bot in self.world.bots.values()])
+        return _json(
+            [
+                {**bot.user.to_api(), "webhook": bot.webhook.url, "pending_update_count": len(bot.pending)}
+                for bot in self.world.bots.values()
+            ]
+        )
 
     async def create_bot(self, request: web.Request) -> web.Response:
         body = await _body(request)
@@ -157,8 +163,13 @@ class UserApi:
         first_name = body.get("first_name")
         if not first_name:
             raise UserApiError("first_name is required")
-        user = self.world.create_user(first_name, username=body.get("username"), last_name=body.get("last_name"),
-                                      language_code=body.get("language_code", "en"), user_id=body.get("id"))
+        user = self.world.create_user(
+            first_name,
+            username=body.get("username"),
+            last_name=body.get("last_name"),
+            language_code=body.get("language_code", "en"),
+            user_id=body.get("id"),
+        )
         if body.get("started"):  # as if the user had pressed Start long ago: no update is queued
             for bot in self.world.bots.values():
                 self.world.private_chat(bot, user).started = True
@@ -184,10 +195,13 @@ class UserApi:
             raise UserApiError("title is required")
         bots = body.get("bots")
         chat = self.world.create_group(
-            body["title"], member_ids=[int(m) for m in body.get("members", [])],
+            body["title"],
+            member_ids=[int(m) for m in body.get("members", [])],
             bot_ids=None if bots is None else [self.world.find_bot(ref).id for ref in bots],
-            chat_type=body.get("type", "group"), username=body.get("username"),
-            bot_status=body.get("bot_status", "member"))
+            chat_type=body.get("type", "group"),
+            username=body.get("username"),
+            bot_status=body.get("bot_status", "member"),
+        )
         return _json(self.world.chat_summary(chat), status=201)
 
     async def add_member(self, request: web.Request) -> web.Response:
@@ -203,8 +217,9 @@ class UserApi:
 
     async def remove_member(self, request: web.Request) -> web.Response:
         chat = self._chat(request)
-        users.remove_member(self.world, chat, int(request.match_info["member_id"]),
-                            kicked=request.query.get("kicked") in ("1", "true"))
+        users.remove_member(
+            self.world, chat, int(request.match_info["member_id"]), kicked=request.query.get("kicked") in ("1", "true")
+        )
         return _json(self.world.chat_summary(chat))
 
     # -- chats -----------------------------------------------------------------------
@@ -225,8 +240,13 @@ class UserApi:
         chat = self._chat(request, body.get("bot"))
         user = self._user(body.get("from_id", chat.user_id))
         reply_to = body.get("reply_to_message_id")
-        message = users.send_text(self.world, chat, user, str(body.get("text", "")),
-                                  reply_to_message_id=int(reply_to) if reply_to is not None else None)
+        message = users.send_text(
+            self.world,
+            chat,
+            user,
+            str(body.get("text", "")),
+            reply_to_message_id=int(reply_to) if reply_to is not None else None,
+        )
         return _json(self.world.message_api(chat, message), status=201)
 
     async def press(self, request: web.Request) -> web.Response:
@@ -235,9 +255,15 @@ class UserApi:
         user = self._user(body.get("from_id", chat.user_id))
         if body.get("message_id") is None:
             raise UserApiError("message_id is required")
-        press = users.press_button(self.world, chat, user, int(body["message_id"]),
-                                   callback_data=body.get("callback_data"), label=body.get("text"),
-                                   forge=bool(body.get("forge")))
+        press = users.press_button(
+            self.world,
+            chat,
+            user,
+            int(body["message_id"]),
+            callback_data=body.get("callback_data"),
+            label=body.get("text"),
+            forge=bool(body.get("forge")),
+        )
         if body.get("wait_answer"):
             await self._wait_answered(press, _timeout(body["wait_answer"]))
         return _json(self.world.press_entry(press), status=201)
@@ -308,13 +334,19 @@ class UserApi:
         return _json(self.world.hub.recent_calls(after))
 
     async def stats(self, request: web.Request) -> web.Response:
-        return _json({**self.world.hub.counters, "faults": dict(self.sandbox.faults.stats.injected),
-                      "pending_updates": {bot.id: len(bot.pending) for bot in self.world.bots.values()}})
+        return _json(
+            {
+                **self.world.hub.counters,
+                "faults": dict(self.sandbox.faults.stats.injected),
+                "pending_updates": {bot.id: len(bot.pending) for bot in self.world.bots.values()},
+            }
+        )
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events for the page: change, chat, user, bot, call, action, reset."""
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache",
-                                               "X-Accel-Buffering": "no"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
         await response.prepare(request)
         queue = self.world.hub.subscribe()
         try:
@@ -322,7 +354,7 @@ class UserApi:
             while True:
                 try:
                     payload = await asyncio.wait_for(queue.get(), timeout=15)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await response.write(b": keep-alive\n\n")
                     continue
                 if payload is None:  # the hub dropped us for lagging; the page reconnects

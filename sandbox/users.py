@@ -15,7 +15,7 @@ from .botapi import chat_member
 from .formatting import detect_user_entities
 from .state import BotAccount, Chat, Message, Press, User, World, now_ts
 
-__all__ = ["ActionError", "send_text", "press_button", "set_blocked", "add_member", "remove_member"]
+__all__ = ["ActionError", "add_member", "press_button", "remove_member", "send_text", "set_blocked"]
 
 MAX_REMEMBERED_PRESSES = 20_000
 
@@ -31,8 +31,11 @@ class ActionError(Exception):
 def _bots_of(world: World, chat: Chat) -> list[BotAccount]:
     if chat.type == "private":
         return [world.bots[chat.bot_id]]
-    return [world.bots[member_id] for member_id, status in chat.members.items()
-            if member_id in world.bots and status in ("member", "administrator", "creator")]
+    return [
+        world.bots[member_id]
+        for member_id, status in chat.members.items()
+        if member_id in world.bots and status in ("member", "administrator", "creator")
+    ]
 
 
 def _ensure_can_write(chat: Chat, user: User) -> None:
@@ -57,19 +60,31 @@ def send_text(world: World, chat: Chat, user: User, text: str, *, reply_to_messa
             set_blocked(world, chat, blocked=False)
         chat.started = True
     keyboard = chat.reply_keyboard
-    if keyboard and keyboard.get("one_time_keyboard") and any(
-            button.get("text") == text for row in keyboard["keyboard"] for button in row):
+    if (
+        keyboard
+        and keyboard.get("one_time_keyboard")
+        and any(button.get("text") == text for row in keyboard["keyboard"] for button in row)
+    ):
         chat.reply_keyboard = None
-    message = world.add_message(chat, user, text=text, entities=detect_user_entities(text),
-                                reply_to_message_id=reply_to_message_id)
+    message = world.add_message(
+        chat, user, text=text, entities=detect_user_entities(text), reply_to_message_id=reply_to_message_id
+    )
     payload = world.message_api(chat, message)
     for bot in _bots_of(world, chat):
         world.enqueue_update(bot, "message", payload)
     return message
 
 
-def press_button(world: World, chat: Chat, user: User, message_id: int, *, callback_data: str | None = None,
-                 label: str | None = None, forge: bool = False) -> Press:
+def press_button(
+    world: World,
+    chat: Chat,
+    user: User,
+    message_id: int,
+    *,
+    callback_data: str | None = None,
+    label: str | None = None,
+    forge: bool = False,
+) -> Press:
     """The user presses an inline button; the bot that sent the message gets a callback_query.
 
     The button is found by ``callback_data`` or by its label. ``forge=True``
@@ -90,26 +105,47 @@ def press_button(world: World, chat: Chat, user: User, message_id: int, *, callb
         raise ActionError(f"button {button.get('text')!r} has no callback_data (it is a {sorted(button)} button)")
     data = button["callback_data"] if button is not None else callback_data
     bot = world.bots[message.sender_id]
-    press = Press(id=str(secrets.randbits(62)), bot_id=bot.id, chat_key=chat.key, message_id=message_id,
-                  from_id=user.id, data=data, date=now_ts(), created=time.monotonic())
+    press = Press(
+        id=str(secrets.randbits(62)),
+        bot_id=bot.id,
+        chat_key=chat.key,
+        message_id=message_id,
+        from_id=user.id,
+        data=data,
+        date=now_ts(),
+        created=time.monotonic(),
+    )
     world.presses[press.id] = press
     if len(world.presses) > MAX_REMEMBERED_PRESSES:
         world.presses.pop(next(iter(world.presses)))
     chat.timeline.append(["p", press.id])
     press.seq = world.record_change(chat, "press", press.id)
-    world.enqueue_update(bot, "callback_query", {
-        "id": press.id, "from": user.to_api(), "message": world.message_api(chat, message),
-        "chat_instance": str(abs(hash(chat.key)) % 10**18), "data": data,
-    })
+    world.enqueue_update(
+        bot,
+        "callback_query",
+        {
+            "id": press.id,
+            "from": user.to_api(),
+            "message": world.message_api(chat, message),
+            "chat_instance": str(abs(hash(chat.key)) % 10**18),
+            "data": data,
+        },
+    )
     return press
 
 
 def _member_update(world: World, bot: BotAccount, chat: Chat, actor: User, old: str, new: str) -> None:
-    world.enqueue_update(bot, "my_chat_member", {
-        "chat": world.chat_api(chat), "from": actor.to_api(), "date": now_ts(),
-        "old_chat_member": chat_member(bot.user.to_api(), old),
-        "new_chat_member": chat_member(bot.user.to_api(), new),
-    })
+    world.enqueue_update(
+        bot,
+        "my_chat_member",
+        {
+            "chat": world.chat_api(chat),
+            "from": actor.to_api(),
+            "date": now_ts(),
+            "old_chat_member": chat_member(bot.user.to_api(), old),
+            "new_chat_member": chat_member(bot.user.to_api(), new),
+        },
+    )
 
 
 def set_blocked(world: World, chat: Chat, *, blocked: bool) -> None:
@@ -136,8 +172,9 @@ def add_member(world: World, chat: Chat, member_id: int, *, status: str = "membe
     old = chat.members.get(member_id, "left")
     chat.members[member_id] = status
     adder = next((world.users[m] for m, s in chat.members.items() if s == "creator" and m in world.users), member)
-    message = world.add_message(chat, adder if not adder.is_bot else member,
-                                service={"new_chat_members": [member.to_api()]})
+    message = world.add_message(
+        chat, adder if not adder.is_bot else member, service={"new_chat_members": [member.to_api()]}
+    )
     for bot in _bots_of(world, chat):
         world.enqueue_update(bot, "message", world.message_api(chat, message))
     if member_id in world.bots:

@@ -29,8 +29,9 @@ log = logging.getLogger("sandbox.webhook")
 class WebhookDelivery:
     """One delivery task per bot with a webhook set."""
 
-    def __init__(self, world: World, api: BotApi, *, timeout: float = 10.0, retry_base: float = 0.5,
-                 retry_max: float = 30.0) -> None:
+    def __init__(
+        self, world: World, api: BotApi, *, timeout: float = 10.0, retry_base: float = 0.5, retry_max: float = 30.0
+    ) -> None:
         self.world = world
         self.api = api
         self.timeout = timeout
@@ -74,8 +75,9 @@ class WebhookDelivery:
                 continue
             bot.webhook.last_error_date = now_ts()
             bot.webhook.last_error_message = error
-            self.world.hub.publish("webhook_error", {"bot_id": bot.id, "error": error,
-                                                     "update_id": update["update_id"]})
+            self.world.hub.publish(
+                "webhook_error", {"bot_id": bot.id, "error": error, "update_id": update["update_id"]}
+            )
             await bot.update_signal.wait(backoff)  # a new setWebhook/deleteWebhook wakes it early
             backoff = min(backoff * 2, self.retry_max)
 
@@ -93,7 +95,7 @@ class WebhookDelivery:
                 if body and response.content_type == "application/json":
                     await self._run_reply(bot, body)
                 return None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return "Read timeout expired"
         except aiohttp.ClientConnectorError:
             return "Connection refused"

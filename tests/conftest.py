@@ -19,7 +19,11 @@ def pytest_collection_modifyitems(config, items):
         return
     if os.environ.get("CI") and not os.environ.get("SLOTBOT_SQLITE_PASS"):
         raise pytest.UsageError("CI runs the suite on PostgreSQL: DATABASE_URL does not point at it")
-    reason = "runs in the PostgreSQL pass" if os.environ.get("SLOTBOT_SQLITE_PASS") else "needs PostgreSQL (set DATABASE_URL)"
+    reason = (
+        "runs in the PostgreSQL pass"
+        if os.environ.get("SLOTBOT_SQLITE_PASS")
+        else "needs PostgreSQL (set DATABASE_URL)"
+    )
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(pytest.mark.skip(reason=reason))

@@ -13,7 +13,7 @@ os.environ.setdefault("TIME_ZONE", "Europe/Berlin")  # a zone with DST, so tests
 os.environ.setdefault("TELEGRAM_BOT_TOKEN", "123456:slotbot-test-token")
 os.environ.setdefault("TELEGRAM_WEBHOOK_SECRET", "test-webhook-secret")
 
-from core.settings import *  # noqa: E402,F403
+from core.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user creation
 

@@ -264,4 +264,3 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text=_("Validation errors only: the messages of each failing field."),
     )
-

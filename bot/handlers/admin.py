@@ -64,7 +64,9 @@ def ask_reason(actor, booking_id):
         prompt_message_id=actor.message_id,
     )
     summary = texts.pending_line(booking, actor.zone)
-    return Screen(texts.ask_reject_reason(summary, actor.user), ask=texts.ask_reject_reason(f"#{booking.pk}", actor.user))
+    return Screen(
+        texts.ask_reject_reason(summary, actor.user), ask=texts.ask_reject_reason(f"#{booking.pk}", actor.user)
+    )
 
 
 def reject_with_reason(actor, pending_input, text):

@@ -133,7 +133,11 @@ def alternatives(actor, resource, start, end):
     same, others = selectors.nearest_free_alternatives(resource=resource, start=start, end=end)
     minutes = _minutes(end - start)
     rows = [
-        [cb.button(f"{resource.name}: {texts.when(s, s + (end - start), actor.zone)}", cb.CONFIRM, resource.pk, s, minutes)]
+        [
+            cb.button(
+                f"{resource.name}: {texts.when(s, s + (end - start), actor.zone)}", cb.CONFIRM, resource.pk, s, minutes
+            )
+        ]
         for s in same
     ]
     rows += [

@@ -71,9 +71,7 @@ def opening_hours_lines(resource):
         else:
             groups.append([weekday, weekday, hours])
     names = texts.WEEKDAYS_ABBR
-    return [
-        f"{names[first]}{'–' + str(names[last]) if last != first else ''} {hours}" for first, last, hours in groups
-    ]
+    return [f"{names[first]}{'–' + str(names[last]) if last != first else ''} {hours}" for first, last, hours in groups]
 
 
 def _kind(kind_index):

@@ -47,7 +47,10 @@ def set_language(actor, index):
 
 def time_zones(actor):
     buttons = [cb.button(name, cb.TIME_ZONE, i) for i, name in enumerate(TIME_ZONES)]
-    rows = keyboards.grid(buttons, 2) + [[cb.button(texts.TYPE_TIME_ZONE, cb.TIME_ZONE_TYPE)], keyboards.back(cb.SETTINGS)]
+    rows = keyboards.grid(buttons, 2) + [
+        [cb.button(texts.TYPE_TIME_ZONE, cb.TIME_ZONE_TYPE)],
+        keyboards.back(cb.SETTINGS),
+    ]
     return Screen(str(texts.CHOOSE_TIME_ZONE), rows)
 
 

@@ -82,19 +82,23 @@ def test_booking_page_is_read_only_with_its_history(admin_client, bookings):
     assert b'name="_save"' not in response.content
 
 
-def test_history_shows_the_systems_reasons_in_the_readers_language_and_peoples_as_written(admin_client, bookings,
-                                                                                           admin_user):
+def test_history_shows_the_systems_reasons_in_the_readers_language_and_peoples_as_written(
+    admin_client, bookings, admin_user
+):
     booking = bookings["confirmed"]
     services.bookings_start_due(now=booking.start)
     services.bookings_complete_ended(now=booking.end)
     services.booking_reject(booking=bookings["pending"], by=admin_user, reason="end time reached: no, exams")
 
-    in_russian = admin_client.get(reverse("admin:bookings_booking_change", args=[booking.pk]),
-                                  HTTP_ACCEPT_LANGUAGE="ru").content.decode()
-    in_english = admin_client.get(reverse("admin:bookings_booking_change", args=[booking.pk]),
-                                  HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    typed = admin_client.get(reverse("admin:bookings_booking_change", args=[bookings["pending"].pk]),
-                             HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    in_russian = admin_client.get(
+        reverse("admin:bookings_booking_change", args=[booking.pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    in_english = admin_client.get(
+        reverse("admin:bookings_booking_change", args=[booking.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    typed = admin_client.get(
+        reverse("admin:bookings_booking_change", args=[bookings["pending"].pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
 
     assert "наступило время начала" in in_russian and "наступило время окончания" in in_russian
     assert "start time reached" in in_english and "end time reached" in in_english
@@ -185,9 +189,15 @@ def test_reject_and_cancel_ask_for_the_reason_first_and_change_nothing_yet(admin
 
 
 def test_a_reason_over_the_limit_is_refused_on_the_form_and_changes_nothing(admin_client, bookings):
-    response = admin_client.post(CHANGELIST, {
-        "action": "reject_bookings", "_selected_action": [bookings["pending"].pk], "apply": "1", "reason": "x" * 501,
-    })
+    response = admin_client.post(
+        CHANGELIST,
+        {
+            "action": "reject_bookings",
+            "_selected_action": [bookings["pending"].pk],
+            "apply": "1",
+            "reason": "x" * 501,
+        },
+    )
 
     assert response.status_code == 200
     assert "at most 500 characters" in response.content.decode()

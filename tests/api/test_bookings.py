@@ -51,9 +51,7 @@ def test_a_datetime_without_offset_is_booked_in_the_site_time_zone(api, studio, 
 def test_a_utc_datetime_is_answered_in_the_site_time_zone(api, studio, local_day):
     start_utc = local_day(10).astimezone(UTC)
 
-    response = api.post(
-        "/api/bookings/", body(start_utc, start_utc + timedelta(hours=1), studio), format="json"
-    )
+    response = api.post("/api/bookings/", body(start_utc, start_utc + timedelta(hours=1), studio), format="json")
 
     assert response.json()["start"] == local_day(10).isoformat()
 

@@ -23,7 +23,7 @@ def run_together(calls):
         try:
             barrier.wait(timeout=30)
             return "ok", call()
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+        except Exception as exc:
             return "error", exc
         finally:
             connection.close()

@@ -68,7 +68,8 @@ def test_booking_longer_than_the_maximum_in_real_time_is_refused_across_fall_bac
 
 def test_offered_durations_end_on_the_grid_and_are_accepted_on_spring_forward_day(book, round_the_clock, eve):
     free_start = next(
-        s for s in selectors.resource_free_starts(resource=round_the_clock, day=SPRING_FORWARD, now=eve)
+        s
+        for s in selectors.resource_free_starts(resource=round_the_clock, day=SPRING_FORWARD, now=eve)
         if s.start == local(SPRING_FORWARD, 1, 30)
     )
     longest = free_start.durations[-1]

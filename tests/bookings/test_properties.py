@@ -126,7 +126,11 @@ def test_what_the_selectors_offer_booking_create_accepts_and_nothing_else(user, 
             start = wall(day, half_hour * 30)
             try:
                 services.booking_create(
-                    user=user, resource=resource, start=start, end=rules.add_elapsed(start, resource.slot * length), now=now
+                    user=user,
+                    resource=resource,
+                    start=start,
+                    end=rules.add_elapsed(start, resource.slot * length),
+                    now=now,
                 )
             except errors.BookingError:
                 pass  # refused set-up bookings simply do not exist
@@ -135,7 +139,8 @@ def test_what_the_selectors_offer_booking_create_accepts_and_nothing_else(user, 
         for free_start in offered.values():
             for duration in {free_start.durations[0], free_start.durations[-1]}:
                 assert accepted(user, resource, free_start.start, free_start.end_after(duration), now), (
-                    free_start.start, duration,
+                    free_start.start,
+                    duration,
                 )
 
         shortest = rules.durations(resource)[0]
@@ -197,7 +202,9 @@ class BookingLife(RuleBasedStateMachine):
         start = wall(local_day, half_hour * 30)
         end = rules.add_elapsed(start, timedelta(minutes=30 * slots))
         try:
-            booking = services.booking_create(user=self.users[user], resource=resource, start=start, end=end, now=self.now)
+            booking = services.booking_create(
+                user=self.users[user], resource=resource, start=start, end=end, now=self.now
+            )
         except errors.SlotTaken:
             assert self.held_by_another(resource, start, end), "slot_taken without a conflicting live booking"
             return multiple()

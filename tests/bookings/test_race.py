@@ -24,9 +24,11 @@ CLIENTS = 20
 def race(resource, users, slots, now):
     """Each user books one of `slots` (cycled), all at once; returns the outcomes."""
     calls = [
-        (lambda user=user, slot=slots[i % len(slots)]: services.booking_create(
-            user=user, resource=resource, start=slot[0], end=slot[1], now=now
-        ))
+        (
+            lambda user=user, slot=slots[i % len(slots)]: services.booking_create(
+                user=user, resource=resource, start=slot[0], end=slot[1], now=now
+            )
+        )
         for i, user in enumerate(users)
     ]
     return run_together(calls)
@@ -47,9 +49,7 @@ def clients(make_user):
     return [make_user() for _ in range(CLIENTS)]
 
 
-def test_twenty_clients_booking_the_same_slot_get_one_booking_and_nineteen_slot_taken(
-    resource, clients, at, now
-):
+def test_twenty_clients_booking_the_same_slot_get_one_booking_and_nineteen_slot_taken(resource, clients, at, now):
     winner = assert_one_winner(race(resource, clients, [(at(10), at(11))], now))
     assert (winner.start, winner.end) == (at(10), at(11))
 
@@ -83,7 +83,11 @@ def test_the_constraint_rejects_an_overlapping_insert_that_bypasses_the_service(
     services.booking_create(user=user, resource=resource, start=at(10), end=at(11), now=now)
     with pytest.raises(IntegrityError) as caught, transaction.atomic():
         Booking.objects.create(  # deliberately around the service: the database must still say no
-            resource=resource, user=user, start=at(10, 30), end=at(11, 30), blocked_until=at(11, 30),
+            resource=resource,
+            user=user,
+            start=at(10, 30),
+            end=at(11, 30),
+            blocked_until=at(11, 30),
             status=BookingStatus.CONFIRMED,
         )
     assert caught.value.__cause__.sqlstate == services.EXCLUSION_VIOLATION
@@ -103,11 +107,19 @@ def test_the_constraint_ignores_bookings_that_no_longer_hold_time(resource, user
 def test_the_constraint_holds_the_buffer(make_resource, user, at):
     resource = make_resource(buffer_minutes=30)
     Booking.objects.create(
-        resource=resource, user=user, start=at(10), end=at(11), blocked_until=at(11, 30),
+        resource=resource,
+        user=user,
+        start=at(10),
+        end=at(11),
+        blocked_until=at(11, 30),
         status=BookingStatus.CONFIRMED,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         Booking.objects.create(
-            resource=resource, user=user, start=at(11), end=at(12), blocked_until=at(12, 30),
+            resource=resource,
+            user=user,
+            start=at(11),
+            end=at(12),
+            blocked_until=at(12, 30),
             status=BookingStatus.PENDING,
         )

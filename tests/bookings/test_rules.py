@@ -240,9 +240,7 @@ def test_every_error_has_a_stable_code_and_a_filled_message():
         assert "%(" not in instance.message and str(instance) == instance.message
 
 
-@pytest.mark.parametrize(
-    ("minutes", "text"), [(45, "45 min"), (60, "1 h"), (90, "1 h 30 min"), (240, "4 h")]
-)
+@pytest.mark.parametrize(("minutes", "text"), [(45, "45 min"), (60, "1 h"), (90, "1 h 30 min"), (240, "4 h")])
 def test_durations_read_as_people_write_them(minutes, text):
     assert rules.format_minutes(minutes) == text
 

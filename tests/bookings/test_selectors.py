@@ -88,7 +88,8 @@ def test_free_starts_list_each_grid_start_with_the_lengths_that_fit(book, make_r
 def test_durations_at_a_start(book, resource, at, now):
     book(resource, at(11, days=1), at(12, days=1))
     assert selectors.resource_durations_at(resource=resource, start=at(10, days=1), now=now) == (
-        timedelta(minutes=30), timedelta(minutes=60),
+        timedelta(minutes=30),
+        timedelta(minutes=60),
     )
     assert selectors.resource_durations_at(resource=resource, start=at(11, days=1), now=now) == ()
 
@@ -126,7 +127,9 @@ def test_nearest_alternatives_offer_the_same_length_nearby_and_other_resources_o
     make_resource(name="Meeting room", kind=ResourceKind.SPACE)
     book(resource, at(10, days=1), at(11, days=1))
 
-    same, others = selectors.nearest_free_alternatives(resource=resource, start=at(10, days=1), end=at(11, days=1), now=now)
+    same, others = selectors.nearest_free_alternatives(
+        resource=resource, start=at(10, days=1), end=at(11, days=1), now=now
+    )
     assert len(same) == 3 and same == sorted(same)
     assert {at(9, days=1), at(11, days=1)} <= set(same)
     assert all(abs(s - at(10, days=1)) <= timedelta(minutes=90) for s in same)
@@ -140,7 +143,9 @@ def test_nearest_alternatives_look_at_the_next_days_when_the_day_is_full(book, m
     assert same == [at(8, days=2)]
 
 
-def test_user_upcoming_bookings_are_their_own_live_ones_soonest_first(book, make_resource, resource, at, now, user, other_user):
+def test_user_upcoming_bookings_are_their_own_live_ones_soonest_first(
+    book, make_resource, resource, at, now, user, other_user
+):
     later = book(resource, at(14), at(15))
     sooner = book(make_resource(), at(9), at(10))
     book(resource, at(16), at(17), by=other_user)
@@ -217,7 +222,9 @@ def test_resources_list_filters_and_categories(make_resource):
     assert [r.name for r in selectors.resources_list(category="av")] == ["Beamer"]
     assert [r.name for r in selectors.resources_list(kind=ResourceKind.SPACE)] == ["Lab"]
     assert selectors.resource_categories() == ["AV", "Labs"]
-    assert selectors.resource_get(resource_id=selectors.resources_list(include_inactive=True).get(name="Old").pk) is None
+    assert (
+        selectors.resource_get(resource_id=selectors.resources_list(include_inactive=True).get(name="Old").pk) is None
+    )
 
 
 def test_resources_matching_finds_a_word_of_the_name_and_prefers_the_exact_name(make_resource):
@@ -230,7 +237,9 @@ def test_resources_matching_finds_a_word_of_the_name_and_prefers_the_exact_name(
     assert selectors.resources_matching(text="orion") == [orion]
     assert selectors.resources_matching(text="  ORION ") == [orion]
     assert {r.name for r in selectors.resources_matching(text="meeting room")} == {
-        "Meeting room Orion", "Meeting room Vega"}
+        "Meeting room Orion",
+        "Meeting room Vega",
+    }
     assert selectors.resources_matching(text="laptop") == [laptop]  # exact name wins
     assert selectors.resources_matching(text="laptops") == [cart]
     assert selectors.resources_matching(text="rion") == []  # inside a word is not a match

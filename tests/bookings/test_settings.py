@@ -26,7 +26,12 @@ def start_django(tmp_path, **variables):
     environment.update(DJANGO_SETTINGS_MODULE="core.settings", SLOTBOT_VAR_DIR=str(tmp_path), **variables)
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        cwd=REPO, env=environment, capture_output=True, text=True, timeout=60, check=False,
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -47,7 +52,10 @@ def test_postgresql_url_gives_the_postgresql_backend(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://slotbot:secret@db.example:5432/slotbot")
     config = env.env_database("DATABASE_URL", "sqlite:///unused")
     assert (config["ENGINE"], config["NAME"], config["HOST"], config["PORT"]) == (
-        "django.db.backends.postgresql", "slotbot", "db.example", 5432,
+        "django.db.backends.postgresql",
+        "slotbot",
+        "db.example",
+        5432,
     )
     assert "transaction_mode" not in config.get("OPTIONS", {})
 

@@ -29,7 +29,10 @@ def test_start_due_activates_confirmed_bookings_without_check_in_at_their_start(
 
     assert services.bookings_start_due(now=at(10)) == 1
     assert statuses(due, later, needs_check_in, pending) == [
-        BookingStatus.ACTIVE, BookingStatus.CONFIRMED, BookingStatus.CONFIRMED, BookingStatus.PENDING,
+        BookingStatus.ACTIVE,
+        BookingStatus.CONFIRMED,
+        BookingStatus.CONFIRMED,
+        BookingStatus.PENDING,
     ]
     assert history(due)[-1] == (BookingStatus.CONFIRMED, BookingStatus.ACTIVE, None, "start time reached")
 
@@ -43,9 +46,7 @@ def test_complete_ended_completes_active_bookings_at_their_end(book, resource, a
     assert history(ended)[-1] == (BookingStatus.ACTIVE, BookingStatus.COMPLETED, None, "end time reached")
 
 
-def test_expire_no_shows_expires_after_start_plus_grace_and_frees_the_rest(
-    book, make_resource, at, user, other_user
-):
+def test_expire_no_shows_expires_after_start_plus_grace_and_frees_the_rest(book, make_resource, at, user, other_user):
     resource = make_resource(requires_check_in=True, check_in_grace_minutes=15)
     no_show = book(resource, at(10), at(12))
     came = book(resource, at(12), at(13))
@@ -129,7 +130,9 @@ def test_sweep_sends_one_signal_per_batch_with_the_moved_bookings(book, resource
     assert len(calls) == 1
     assert sorted(b.pk for b in calls[0]["bookings"]) == [first.pk, second.pk]
     assert (calls[0]["from_status"], calls[0]["to_status"], calls[0]["by"]) == (
-        BookingStatus.CONFIRMED, BookingStatus.ACTIVE, None,
+        BookingStatus.CONFIRMED,
+        BookingStatus.ACTIVE,
+        None,
     )
 
 

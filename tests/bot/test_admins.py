@@ -41,9 +41,7 @@ def request_booking(user, slot, hours_ahead):
     return Booking.objects.get(start=start)
 
 
-def test_admin_approves_in_the_group_and_the_message_says_who(
-    bot, alice, boss, admin_group, approval_resource, slot
-):
+def test_admin_approves_in_the_group_and_the_message_says_who(bot, alice, boss, admin_group, approval_resource, slot):
     booking = request_booking(alice, slot, hours_ahead=4)
     assert booking.status == BookingStatus.PENDING
     boss.send("/pending", chat=admin_group)

@@ -36,9 +36,7 @@ def _no_internals_leak(messages):
         assert "secret-host" not in message.text
 
 
-def test_a_failing_button_answers_with_an_apology_alert_and_leaks_nothing(
-    bot, alice, broken_catalogue, errors_seen
-):
+def test_a_failing_button_answers_with_an_apology_alert_and_leaks_nothing(bot, alice, broken_catalogue, errors_seen):
     alice.send("/resources")
     alice.expect_message(containing="What are you looking for?")
 

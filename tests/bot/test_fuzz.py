@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bookings.models import LIVE_STATUSES, Booking
 from bot import callbacks as cb
@@ -19,8 +20,27 @@ pytestmark = pytest.mark.django_db(transaction=True)
 EXAMPLES = 30
 UPDATES_PER_EXAMPLE = 40  # 1,200 updates in all
 COMMANDS = ["/start", "/help", "/resources", "/free", "/book", "/my", "/settings", "/pending", "/today", "/nope"]
-BOOK_WORDS = ["projector", "proj", "room", "today", "tomorrow", "завтра", "2030-06-04", "31.02", "14:00", "9:30",
-              "25:00", "2h", "90m", "1h30m", "1.5h", "0m", "99999h", "<b>", "&amp;"]
+BOOK_WORDS = [
+    "projector",
+    "proj",
+    "room",
+    "today",
+    "tomorrow",
+    "завтра",
+    "2030-06-04",
+    "31.02",
+    "14:00",
+    "9:30",
+    "25:00",
+    "2h",
+    "90m",
+    "1h30m",
+    "1.5h",
+    "0m",
+    "99999h",
+    "<b>",
+    "&amp;",
+]
 
 texts = st.text(min_size=1, max_size=80).filter(lambda t: t.strip())
 commands = st.builds(
@@ -46,7 +66,9 @@ def well_formed_press(draw, resource_ids):
     values = []
     for kind in cb.ARGUMENTS[action]:
         if kind is cb.ID:
-            values.append(draw(st.one_of(st.sampled_from(resource_ids), st.integers(1, 400), st.integers(1, 2**63 - 1))))
+            values.append(
+                draw(st.one_of(st.sampled_from(resource_ids), st.integers(1, 400), st.integers(1, 2**63 - 1)))
+            )
         elif kind is cb.MOMENT:
             values.append(now + timedelta(minutes=30 * draw(st.integers(-4, 200))))
         elif kind is cb.DAY:
@@ -68,8 +90,9 @@ def updates(resource_ids, users):
         st.tuples(st.just("press"), well_formed_press(resource_ids)),
         st.tuples(st.just("press"), well_formed_press(resource_ids)),
     )
-    return st.lists(st.tuples(st.integers(0, users - 1), action), min_size=UPDATES_PER_EXAMPLE,
-                    max_size=UPDATES_PER_EXAMPLE)
+    return st.lists(
+        st.tuples(st.integers(0, users - 1), action), min_size=UPDATES_PER_EXAMPLE, max_size=UPDATES_PER_EXAMPLE
+    )
 
 
 def test_random_updates_never_break_the_bot(bot, sandbox, make_resource, errors_seen, make_user):
@@ -78,8 +101,10 @@ def test_random_updates_never_break_the_bot(bot, sandbox, make_resource, errors_
         make_resource(name="Room A", kind="space", hours=None, requires_approval=True, buffer_minutes=15),
         make_resource(name="Camera", requires_check_in=True, slot_minutes=15, max_duration_minutes=120),
     ]
-    people = [sandbox.user(name, language_code=language) for name, language in
-              [("Ann", "en"), ("Boris", "ru"), ("Chen", "zh"), ("Dana", "en")]]
+    people = [
+        sandbox.user(name, language_code=language)
+        for name, language in [("Ann", "en"), ("Boris", "ru"), ("Chen", "zh"), ("Dana", "en")]
+    ]
     make_user(username="dana", is_staff=True, telegram_id=people[3].id)  # one admin among them
     for person in people:
         person.send("/start")
@@ -87,8 +112,13 @@ def test_random_updates_never_break_the_bot(bot, sandbox, make_resource, errors_
     resource_ids = [r.pk for r in resources]
     seen, refused = {"call": 0}, []
 
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     @given(updates(resource_ids, len(people)))
     def run(batch):
         sent = {person.id: len(person.bot_messages()) for person in people}

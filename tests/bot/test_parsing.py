@@ -12,7 +12,10 @@ TODAY = date(2030, 6, 3)
 def test_resource_names_may_have_spaces_the_last_three_words_are_date_time_and_length():
     request = parse_book(["meeting", "room", "tomorrow", "9:30", "1h30m"], today=TODAY)
     assert (request.resource, request.day, request.time, request.duration) == (
-        "meeting room", date(2030, 6, 4), time(9, 30), timedelta(minutes=90)
+        "meeting room",
+        date(2030, 6, 4),
+        time(9, 30),
+        timedelta(minutes=90),
     )
 
 

@@ -47,8 +47,14 @@ def shared_redis(settings):
 
 
 def slotbot(sandbox):
-    return build_application(token=TOKEN, base_url=sandbox.base_url, rate_limit=True, flood_guard=GENEROUS,
-                             register_commands=False, with_updater=False)
+    return build_application(
+        token=TOKEN,
+        base_url=sandbox.base_url,
+        rate_limit=True,
+        flood_guard=GENEROUS,
+        register_commands=False,
+        with_updater=False,
+    )
 
 
 async def send_all(application, messages):
@@ -127,8 +133,14 @@ def test_retries_give_up_after_max_retries(limited_sandbox, shared_redis):
     sandbox = limited_sandbox
     alice = sandbox.user("Alice", started=True)
     sandbox.add_fault("flood", count=5, methods="sendMessage", retry_after=1)
-    application = (Application.builder().token(TOKEN).base_url(sandbox.base_url)
-                   .rate_limiter(SharedRateLimiter(max_retries=1)).updater(None).build())
+    application = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(sandbox.base_url)
+        .rate_limiter(SharedRateLimiter(max_retries=1))
+        .updater(None)
+        .build()
+    )
 
     async def scenario():
         async with application:
@@ -147,8 +159,14 @@ def test_replies_still_go_out_paced_when_redis_is_unreachable(limited_sandbox, c
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     nowhere = RedisRateLimiter(redis_client(f"redis://127.0.0.1:{port}/0"))  # as get_rate_limiter() builds it
-    application = (Application.builder().token(TOKEN).base_url(sandbox.base_url)
-                   .rate_limiter(SharedRateLimiter(max_retries=0, limiter=nowhere)).updater(None).build())
+    application = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(sandbox.base_url)
+        .rate_limiter(SharedRateLimiter(max_retries=0, limiter=nowhere))
+        .updater(None)
+        .build()
+    )
 
     asyncio.run(send_all(application, [(user.id, "your booking") for user in users]))
 

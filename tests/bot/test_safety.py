@@ -20,7 +20,9 @@ def bobs_booking(bot, bob, open_resource, slot):
     bob.send("/start")
     bob.expect_message(containing="Hello")
     start, end = slot(hours_ahead=4)
-    return services.booking_create(user=User.objects.get(telegram_id=bob.id), resource=open_resource, start=start, end=end)
+    return services.booking_create(
+        user=User.objects.get(telegram_id=bob.id), resource=open_resource, start=start, end=end
+    )
 
 
 @pytest.mark.parametrize(

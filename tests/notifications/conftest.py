@@ -16,8 +16,8 @@ import redis
 from django.utils import timezone
 
 from bookings import services as bookings_services
-from core.celery import app as celery_app
 from core import ratelimit
+from core.celery import app as celery_app
 from notifications import sender
 from sandbox.testing import run_sandbox
 from tests.notifications.harness import Worker, process_env, publishing_to, wait_for
@@ -47,7 +47,9 @@ class Stack:
             return messages if len(messages) >= count else None
 
         return wait_for(
-            enough, timeout=timeout, message=f"{count} message(s) in chat {chat_id}; worker log:\n{self.worker.tail()}",
+            enough,
+            timeout=timeout,
+            message=f"{count} message(s) in chat {chat_id}; worker log:\n{self.worker.tail()}",
         )
 
 
@@ -70,8 +72,11 @@ def module_stack(request, sandbox, django_db_setup, django_db_blocker):
     group = sandbox.group("Slotbot admins", members=[admin])
     with django_db_blocker.unblock():
         env = process_env(
-            REDIS_URL=redis_url, TELEGRAM_BASE_URL=sandbox.base_url, TELEGRAM_ADMIN_CHAT_ID=group.id,
-            ADMIN_DIGEST_SECONDS=1, NOTIFICATION_MAX_ATTEMPTS=12,
+            REDIS_URL=redis_url,
+            TELEGRAM_BASE_URL=sandbox.base_url,
+            TELEGRAM_ADMIN_CHAT_ID=group.id,
+            ADMIN_DIGEST_SECONDS=1,
+            NOTIFICATION_MAX_ATTEMPTS=12,
         )
     worker = Worker(env).start()
     try:
@@ -102,8 +107,9 @@ def telegram_user(sandbox, make_user):
     """make(name): a sandbox user who started the bot, and the Slotbot user linked to them."""
 
     def make(name, **fields):
-        account = sandbox.user(name, username=name.lower(), started=True,
-                               language_code=fields.get("language_code") or "en")
+        account = sandbox.user(
+            name, username=name.lower(), started=True, language_code=fields.get("language_code") or "en"
+        )
         fields.setdefault("first_name", name)
         user = make_user(telegram_id=account.id, telegram_chat_id=account.id, **fields)
         return account, user
@@ -135,8 +141,12 @@ def book():
 
     def make(user, resource, start, minutes=5, **fields):
         return bookings_services.booking_create(
-            user=user, resource=resource, start=start, end=start + timedelta(minutes=minutes),
-            now=start - timedelta(minutes=1), **fields,
+            user=user,
+            resource=resource,
+            start=start,
+            end=start + timedelta(minutes=minutes),
+            now=start - timedelta(minutes=1),
+            **fields,
         )
 
     return make

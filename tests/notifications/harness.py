@@ -80,13 +80,27 @@ class Worker:
     def start(self):
         self.log.write_text("")
         command = [
-            CELERY, "-A", "core", "worker", "-Q", ",".join(QUEUES), "--pool=prefork",
-            f"--concurrency={self.concurrency}", "--without-mingle", "--without-gossip", "--without-heartbeat",
-            "--loglevel=INFO", f"--logfile={self.log}", f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h",
+            CELERY,
+            "-A",
+            "core",
+            "worker",
+            "-Q",
+            ",".join(QUEUES),
+            "--pool=prefork",
+            f"--concurrency={self.concurrency}",
+            "--without-mingle",
+            "--without-gossip",
+            "--without-heartbeat",
+            "--loglevel=INFO",
+            f"--logfile={self.log}",
+            f"--hostname=test-{os.getpid()}-{time.monotonic_ns()}@%h",
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True)
-        wait_for(lambda: "ready." in self.log.read_text() or self.process.poll() is not None,
-                 timeout=60, message="the worker to start")
+        wait_for(
+            lambda: "ready." in self.log.read_text() or self.process.poll() is not None,
+            timeout=60,
+            message="the worker to start",
+        )
         assert self.process.poll() is None, f"the worker exited:\n{self.log.read_text()[-3000:]}"
         return self
 
@@ -121,9 +135,21 @@ class RedisServer:
 
     def start(self):
         self.process = subprocess.Popen(
-            [shutil.which("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL, start_new_session=True,
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
         )
         client = redis.Redis(port=self.port)
         wait_for(lambda: _pings(client), message="redis-server to start")

@@ -24,7 +24,8 @@ SETTLED = (NotificationStatus.SENT, NotificationStatus.FAILED, NotificationStatu
 
 def wait_until_settled(stack, *, timeout=60):
     wait_for(
-        lambda: not Notification.objects.exclude(status__in=SETTLED).exists(), timeout=timeout,
+        lambda: not Notification.objects.exclude(status__in=SETTLED).exists(),
+        timeout=timeout,
         message=f"every notification settled; worker log:\n{stack.worker.tail()}",
     )
 
@@ -42,15 +43,15 @@ def people_with_due_bookings(telegram_user, demo_resource, book, count):
 def assert_each_chat_got(stack, accounts, texts):
     for account in accounts:
         got = [m.text for m in stack.chat_messages(account.id)]
-        rows = list(Notification.objects.filter(chat_id=account.id).values_list("kind", "status", "attempts", "last_error"))
+        rows = list(
+            Notification.objects.filter(chat_id=account.id).values_list("kind", "status", "attempts", "last_error")
+        )
         assert len(got) == len(texts), f"chat {account.id}: {got}; outbox: {rows}"
         for text, expected in zip(got, texts):
             assert expected in text
 
 
-def test_worker_killed_mid_batch_and_restarted_delivers_each_message_once(
-    stack, telegram_user, demo_resource, book
-):
+def test_worker_killed_mid_batch_and_restarted_delivers_each_message_once(stack, telegram_user, demo_resource, book):
     accounts = people_with_due_bookings(telegram_user, demo_resource, book, 16)
     for account in accounts:
         stack.wait_for_messages(account.id, 1)
@@ -62,8 +63,10 @@ def test_worker_killed_mid_batch_and_restarted_delivers_each_message_once(
     # requests (it has them, we have no answer yet) when the worker dies.
     stack.sandbox.pause()
     in_flight = Notification.objects.filter(status=NotificationStatus.SENDING)
-    wait_for(lambda: in_flight.filter(claimed_at__lt=timezone.now() - timedelta(seconds=0.3)).count() == 2,
-             message="both pool processes to be waiting on Telegram")
+    wait_for(
+        lambda: in_flight.filter(claimed_at__lt=timezone.now() - timedelta(seconds=0.3)).count() == 2,
+        message="both pool processes to be waiting on Telegram",
+    )
     delivered_before_kill = total()
     stack.worker.kill()
     stack.sandbox.resume()  # Telegram goes on to show the two messages nobody will hear about
@@ -182,9 +185,7 @@ def test_server_errors_and_floods_are_retried_until_each_message_arrives_once(
     assert rows.filter(last_error="").count() == rows.count()  # cleared on success
 
 
-def test_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(
-    stack, telegram_user, demo_resource, book
-):
+def test_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(stack, telegram_user, demo_resource, book):
     (blocker, blocker_user), (friend, _) = telegram_user("Mallory"), telegram_user("Trent")
     blocker.block()
     resource = demo_resource()
@@ -202,10 +203,10 @@ def test_user_who_blocked_the_bot_is_marked_unreachable_and_not_retried(
     assert User.objects.get(pk=blocker_user.pk).is_reachable is False
     failed = Notification.objects.filter(user=blocker_user)
     assert [(n.kind, n.status) for n in failed.order_by("id")] == [
-        (NotificationKind.CONFIRMED, NotificationStatus.FAILED), (NotificationKind.ACTIVE, NotificationStatus.FAILED)
+        (NotificationKind.CONFIRMED, NotificationStatus.FAILED),
+        (NotificationKind.ACTIVE, NotificationStatus.FAILED),
     ]
     confirmed, started = failed.order_by("id")
     assert "blocked" in confirmed.last_error and confirmed.attempts == 1
     assert started.attempts == 0  # known unreachable: no second call to Telegram
     assert blocker_user.bookings.get().status == BookingStatus.ACTIVE  # the booking itself is unaffected
-

@@ -75,7 +75,9 @@ def test_reminder_before_start_carries_a_check_in_button(stack, telegram_user, d
     account, user = telegram_user("Grace")
     start = grid_now() + timedelta(minutes=10)
     booking = bookings_services.booking_create(
-        user=user, resource=demo_resource(name="Lab bench", requires_check_in=True), start=start,
+        user=user,
+        resource=demo_resource(name="Lab bench", requires_check_in=True),
+        start=start,
         end=start + timedelta(minutes=30),
     )
     Booking.objects.filter(pk=booking.pk).update(created_at=timezone.now() - timedelta(hours=1))  # booked earlier
@@ -127,8 +129,12 @@ def test_approval_request_reaches_admins_with_buttons_and_approval_reaches_user(
     stack, telegram_user, demo_resource, book, staff
 ):
     account, user = telegram_user("Ivan")
-    booking = book(user, demo_resource(name="Studio", requires_approval=True), grid_now() + timedelta(hours=2),
-                   note="for <the> podcast")
+    booking = book(
+        user,
+        demo_resource(name="Studio", requires_approval=True),
+        grid_now() + timedelta(hours=2),
+        note="for <the> podcast",
+    )
     admin_before = len(stack.chat_messages(stack.admin_group.id))
     request = stack.wait_for_messages(stack.admin_group.id, admin_before + 1)[-1]
     assert "Approval needed" in request.text and "for &lt;the&gt; podcast" not in request.text

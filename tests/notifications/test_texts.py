@@ -27,8 +27,7 @@ def test_confirmation_is_in_russian_in_the_users_zone_with_escaped_names(make_us
 def test_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(make_user, make_resource, at, now):
     user = make_user(telegram_id=2)
     booking = bookings_services.booking_create(user=user, resource=make_resource(), start=at(10), end=at(11), now=now)
-    reminder = Notification(user=user, chat_id=2, booking=booking, kind=NotificationKind.REMINDER_START,
-                            dedupe_key="x")
+    reminder = Notification(user=user, chat_id=2, booking=booking, kind=NotificationKind.REMINDER_START, dedupe_key="x")
     bookings_services.booking_cancel(booking=booking, by=user, now=now)
 
     assert texts.render(reminder, now=at(9, 50)) is None
@@ -45,16 +44,24 @@ def test_the_same_transition_never_creates_a_second_notification(make_user, make
 
 
 def test_digest_stays_within_one_telegram_message(make_user, make_resource, at, now):
-    rows = [Notification(kind=NotificationKind.ADMIN_TASK_FAILED, chat_id=-1, dedupe_key=str(i),
-                         payload={"task": "t" * 150, "error": "E"}) for i in range(100)]
+    rows = [
+        Notification(
+            kind=NotificationKind.ADMIN_TASK_FAILED,
+            chat_id=-1,
+            dedupe_key=str(i),
+            payload={"task": "t" * 150, "error": "E"},
+        )
+        for i in range(100)
+    ]
     text = texts.render_digest(rows)
     assert len(text) <= 4096 and "more" in text and text.startswith("⚠️ 100 alerts:")
 
 
 def test_no_notification_for_a_user_without_telegram(make_user, make_resource, at, now):
     user = make_user()  # REST-only user
-    bookings_services.booking_create(user=user, resource=make_resource(), start=at(10), end=at(11) + timedelta(0),
-                                     now=now)
+    bookings_services.booking_create(
+        user=user, resource=make_resource(), start=at(10), end=at(11) + timedelta(0), now=now
+    )
     assert not Notification.objects.exists()
 
 
@@ -72,15 +79,18 @@ def test_owner_actions_are_not_echoed_but_staff_actions_and_receipts_are(make_us
     assert (theirs.pk, NotificationKind.CANCELLED) in kinds  # staff did it: the owner must hear
 
 
-def test_a_booking_made_in_the_bot_gets_no_second_receipt_but_admins_still_hear(make_user, make_resource, at, now,
-                                                                                 settings):
+def test_a_booking_made_in_the_bot_gets_no_second_receipt_but_admins_still_hear(
+    make_user, make_resource, at, now, settings
+):
     settings.TELEGRAM_ADMIN_CHAT_ID = -4242
     user = make_user(telegram_id=7002)
-    in_bot = bookings_services.booking_create(user=user, resource=make_resource(hours=None), start=at(10), end=at(11),
-                                              now=now, receipt=False)
+    in_bot = bookings_services.booking_create(
+        user=user, resource=make_resource(hours=None), start=at(10), end=at(11), now=now, receipt=False
+    )
     needs_approval = make_resource(hours=None, name="Board room", requires_approval=True)
-    requested = bookings_services.booking_create(user=user, resource=needs_approval, start=at(10), end=at(11), now=now,
-                                                 receipt=False)
+    requested = bookings_services.booking_create(
+        user=user, resource=needs_approval, start=at(10), end=at(11), now=now, receipt=False
+    )
 
     rows = set(Notification.objects.values_list("booking_id", "chat_id", "kind"))
     assert rows == {(requested.pk, -4242, NotificationKind.ADMIN_APPROVAL)}, "the bot's reply is the user's receipt"

@@ -27,7 +27,10 @@ def test_unknown_token_is_invalid_token_401(sandbox):
     with pytest.raises(InvalidToken):
         run(scenario())
     assert sandbox.bot_api("getMe", token="999:NOT-REGISTERED") == {
-        "ok": False, "error_code": 401, "description": "Unauthorized"}
+        "ok": False,
+        "error_code": 401,
+        "description": "Unauthorized",
+    }
     assert sandbox.bot_api("getMe", token="malformed")["error_code"] == 404
 
 
@@ -65,8 +68,9 @@ def test_markdown_v2_reserved_character_must_be_escaped(sandbox):
 
     ok, refused = run(scenario())
     assert ok.text == "Booked 10.00-11.00" and ok.entities[0].type == "bold"
-    assert refused.message == ("Can't parse entities: character '.' is reserved and must be escaped with "
-                               "the preceding '\\'")
+    assert refused.message == (
+        "Can't parse entities: character '.' is reserved and must be escaped with the preceding '\\'"
+    )
 
 
 def test_refusals_are_telegrams_bad_requests(sandbox):
@@ -101,7 +105,7 @@ def test_refusals_are_telegrams_bad_requests(sandbox):
         "long": "Message is too long",
         "button": "Button_data_invalid",
         "html": "Can't parse entities: can't find end tag corresponding to start tag \"b\"",
-        "tag": "Can't parse entities: unsupported start tag \"blink\" at byte offset 0",
+        "tag": 'Can\'t parse entities: unsupported start tag "blink" at byte offset 0',
         "edit": "Message to edit not found",
         "query": "Query is too old and response timeout expired or query id is invalid",
     }
@@ -116,11 +120,13 @@ def test_edit_with_same_content_is_message_not_modified(sandbox):
     async def scenario():
         async with make_bot(sandbox) as bot:
             sent = await bot.send_message(alice.id, "Booking #1", reply_markup=keyboard)
-            edited = await bot.edit_message_text("Booking #1 confirmed", chat_id=alice.id,
-                                                 message_id=sent.message_id, reply_markup=keyboard)
+            edited = await bot.edit_message_text(
+                "Booking #1 confirmed", chat_id=alice.id, message_id=sent.message_id, reply_markup=keyboard
+            )
             with pytest.raises(BadRequest, match="Message is not modified"):
-                await bot.edit_message_text("Booking #1 confirmed", chat_id=alice.id,
-                                            message_id=sent.message_id, reply_markup=keyboard)
+                await bot.edit_message_text(
+                    "Booking #1 confirmed", chat_id=alice.id, message_id=sent.message_id, reply_markup=keyboard
+                )
             without_keyboard = await bot.edit_message_reply_markup(chat_id=alice.id, message_id=sent.message_id)
             return edited, without_keyboard
 
@@ -132,7 +138,8 @@ def test_edit_with_same_content_is_message_not_modified(sandbox):
     raw = sandbox.bot_api("editMessageText", chat_id=alice.id, message_id=1, text="Booking #1 confirmed")
     assert raw["description"] == (
         "Bad Request: message is not modified: specified new message content and reply markup are exactly "
-        "the same as a current content and reply markup of the message")
+        "the same as a current content and reply markup of the message"
+    )
 
 
 def test_user_who_never_started_the_bot_cannot_be_messaged(sandbox):
@@ -193,8 +200,9 @@ def test_get_updates_conflicts_with_a_webhook(sandbox):
             assert await bot.get_updates(timeout=0) == ()
             return refused.value.message
 
-    assert run(scenario()) == ("Conflict: can't use getUpdates method while webhook is active; "
-                               "use deleteWebhook to delete the webhook first")
+    assert run(scenario()) == (
+        "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+    )
 
 
 def test_reply_keyboard_reply_parameters_and_delete(sandbox):
@@ -204,8 +212,9 @@ def test_reply_keyboard_reply_parameters_and_delete(sandbox):
     async def scenario():
         async with make_bot(sandbox) as bot:
             keyboard = ReplyKeyboardMarkup([["Today", "Tomorrow"]], one_time_keyboard=True)
-            reply = await bot.send_message(alice.id, "When?", reply_markup=keyboard,
-                                           reply_parameters=ReplyParameters(first["message_id"]))
+            reply = await bot.send_message(
+                alice.id, "When?", reply_markup=keyboard, reply_parameters=ReplyParameters(first["message_id"])
+            )
             with pytest.raises(BadRequest, match="Message to be replied not found"):
                 await bot.send_message(alice.id, "x", reply_parameters=ReplyParameters(4242))
             assert await bot.delete_message(alice.id, reply.message_id)
@@ -224,8 +233,7 @@ def test_reply_keyboard_reply_parameters_and_delete(sandbox):
 
 def test_commands_chat_action_photo_and_document(sandbox):
     alice = sandbox.user("Alice", started=True)
-    png = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x03\x08\x02\x00\x00\x00"
-           b"\x00\x00\x00\x00")
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x02\x00\x00\x00\x03\x08\x02\x00\x00\x00\x00\x00\x00\x00"
 
     async def scenario():
         async with make_bot(sandbox) as bot:
@@ -233,8 +241,7 @@ def test_commands_chat_action_photo_and_document(sandbox):
             commands = await bot.get_my_commands()
             assert await bot.send_chat_action(alice.id, "typing")
             photo = await bot.send_photo(alice.id, png, caption="<b>Room</b> plan", parse_mode="HTML")
-            document = await bot.send_document(alice.id, b"a,b\n1,2\n", filename="bookings.csv",
-                                               caption="Export")
+            document = await bot.send_document(alice.id, b"a,b\n1,2\n", filename="bookings.csv", caption="Export")
             again = await bot.send_photo(alice.id, photo.photo[-1].file_id)
             file = await bot.get_file(document.document.file_id)
             content = await file.download_as_bytearray()

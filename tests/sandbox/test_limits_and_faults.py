@@ -39,7 +39,10 @@ def test_burst_to_one_chat_gets_429_with_retry_after(sandbox):
     assert sent == 5, "the per-chat bucket allows a burst of 5"
     assert len(refusals) == 5 and all(retry_seconds(error) >= 1 for error in refusals)
     raw = sandbox.bot_api("sendMessage", chat_id=alice.id, text="again")
-    assert raw["error_code"] == 429 and raw["description"] == f"Too Many Requests: retry after {raw['parameters']['retry_after']}"
+    assert (
+        raw["error_code"] == 429
+        and raw["description"] == f"Too Many Requests: retry after {raw['parameters']['retry_after']}"
+    )
     assert len(alice.bot_messages()) == 5, "a refused message is not delivered"
     assert sandbox.stats()["flood_429"] == 6
 
@@ -184,8 +187,12 @@ def test_callback_query_must_be_answered_in_time(sandbox):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(sandbox.server.api, "callback_query_ttl", 0.0)
         alice = sandbox.user("Alice", started=True)
-        sent = sandbox.bot_api("sendMessage", chat_id=alice.id, text="Pick",
-                               reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]})
+        sent = sandbox.bot_api(
+            "sendMessage",
+            chat_id=alice.id,
+            text="Pick",
+            reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]},
+        )
         press = alice.press("A", message=sent["result"]["message_id"])
 
         async def scenario():

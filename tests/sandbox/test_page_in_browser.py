@@ -29,8 +29,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
 
 if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
-    pytest.skip("chromium is not installed (apt-get install chromium); CI always runs this test",
-                allow_module_level=True)
+    pytest.skip(
+        "chromium is not installed (apt-get install chromium); CI always runs this test", allow_module_level=True
+    )
 
 
 class Chromium:
@@ -44,11 +45,25 @@ class Chromium:
 
     async def __aenter__(self) -> Chromium:
         self.process = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", "--window-size=1400,860", "--remote-debugging-port=0",
-             f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--window-size=1400,860",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={self.profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port = await self._devtools_port()
         self.session = aiohttp.ClientSession()
         async with self.session.get(f"http://127.0.0.1:{port}/json/list") as response:
@@ -118,8 +133,10 @@ class Chromium:
 
     async def click(self, expression: str) -> None:
         """A real mouse click in the middle of the element ``expression`` evaluates to."""
-        box = await self.evaluate(f"(() => {{ const r = ({expression}).getBoundingClientRect();"
-                                  f" return [r.x + r.width / 2, r.y + r.height / 2]; }})()")
+        box = await self.evaluate(
+            f"(() => {{ const r = ({expression}).getBoundingClientRect();"
+            f" return [r.x + r.width / 2, r.y + r.height / 2]; }})()"
+        )
         for kind in ("mousePressed", "mouseReleased"):
             await self.send("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
 
@@ -141,22 +158,29 @@ def test_page_sends_shows_buttons_presses_and_shows_the_edit(sandbox, tmp_path):
         async with Chromium(browser_profile) as browser:
             await browser.send("Page.navigate", url=f"{sandbox.url}#chat={chat_key}")
             await browser.wait_for("document.body.dataset.ready === 'true'", what="the loaded page")
-            await browser.wait_for("document.getElementById('status').textContent.includes('live')",
-                                   what="the live event stream")
+            await browser.wait_for(
+                "document.getElementById('status').textContent.includes('live')", what="the live event stream"
+            )
             await browser.type_text("#message-input", "/book")
             await browser.click("document.getElementById('send-button')")
-            button = ("[...document.querySelectorAll('.inline-keyboard button')]"
-                      ".find(b => b.textContent === 'Projector')")
+            button = (
+                "[...document.querySelectorAll('.inline-keyboard button')].find(b => b.textContent === 'Projector')"
+            )
             await browser.wait_for(f"Boolean({button})", what="the bot's Projector button")
             await browser.wait_for("document.getElementById('messages').textContent.includes('Which resource?')")
             await browser.click(button)
-            await browser.wait_for("document.getElementById('messages').textContent.includes('You booked the Projector')",
-                                   what="the edited message")
-            toast = await browser.wait_for("!document.getElementById('toast').hidden && "
-                                           "document.getElementById('toast').textContent", what="the answer toast")
+            await browser.wait_for(
+                "document.getElementById('messages').textContent.includes('You booked the Projector')",
+                what="the edited message",
+            )
+            toast = await browser.wait_for(
+                "!document.getElementById('toast').hidden && document.getElementById('toast').textContent",
+                what="the answer toast",
+            )
             assert toast == "Projector booked"
-            edited_meta = await browser.evaluate("[...document.querySelectorAll('.message .meta')]"
-                                                 ".some(m => m.textContent.startsWith('edited'))")
+            edited_meta = await browser.evaluate(
+                "[...document.querySelectorAll('.message .meta')].some(m => m.textContent.startsWith('edited'))"
+            )
             assert edited_meta, "the edited message is marked as edited"
             calls = await browser.evaluate("[...document.querySelectorAll('#calls .method')].map(m => m.textContent)")
             assert "answerCallbackQuery" in calls and "editMessageText" in calls

@@ -21,8 +21,14 @@ def booking_application(sandbox):
     app = make_application(sandbox)
 
     async def book(update: Update, context) -> None:
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Projector", callback_data="res:1"),
-                                          InlineKeyboardButton("Camera", callback_data="res:2")]])
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Projector", callback_data="res:1"),
+                    InlineKeyboardButton("Camera", callback_data="res:2"),
+                ]
+            ]
+        )
         await update.message.reply_text("Which resource?", reply_markup=keyboard)
 
     async def chosen(update: Update, context) -> None:
@@ -55,8 +61,12 @@ def test_bot_command_press_answer_and_edit_round_trip(sandbox):
         assert alert.answer()["show_alert"] is True
 
     kinds = [(e["kind"], e.get("from_bot"), e.get("text") or e.get("data")) for e in alice.transcript()]
-    assert kinds == [("message", False, "/book@sandbox_123456_bot"), ("message", True, "You booked the Camera"),
-                     ("press", None, "res:1"), ("press", None, "res:2")]
+    assert kinds == [
+        ("message", False, "/book@sandbox_123456_bot"),
+        ("message", True, "You booked the Camera"),
+        ("press", None, "res:1"),
+        ("press", None, "res:2"),
+    ]
 
 
 def test_long_poll_wakes_at_once_on_a_new_message(sandbox):
@@ -101,8 +111,9 @@ def test_second_concurrent_get_updates_terminates_the_first(sandbox):
             await newer
             return refused.value.message
 
-    assert run(scenario()) == ("Conflict: terminated by other getUpdates request; make sure that only one "
-                               "bot instance is running")
+    assert run(scenario()) == (
+        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+    )
 
 
 def _free_port() -> int:

@@ -15,26 +15,41 @@ from .ptb import TOKEN
 
 def test_documented_endpoints_create_user_send_press_and_read_transcript(sandbox):
     http = httpx.Client(base_url=sandbox.url)
-    user = http.post("/sandbox/api/users", json={"first_name": "Alice", "username": "alice",
-                                                  "language_code": "de"}).json()
-    assert user == {"id": user["id"], "is_bot": False, "first_name": "Alice", "username": "alice",
-                    "language_code": "de"}
-    message = http.post(f"/sandbox/api/chats/{user['id']}/messages",
-                        json={"from_id": user["id"], "text": "/start"}).json()
+    user = http.post(
+        "/sandbox/api/users", json={"first_name": "Alice", "username": "alice", "language_code": "de"}
+    ).json()
+    assert user == {
+        "id": user["id"],
+        "is_bot": False,
+        "first_name": "Alice",
+        "username": "alice",
+        "language_code": "de",
+    }
+    message = http.post(
+        f"/sandbox/api/chats/{user['id']}/messages", json={"from_id": user["id"], "text": "/start"}
+    ).json()
     assert message["chat"] == {"id": user["id"], "first_name": "Alice", "username": "alice", "type": "private"}
     assert message["entities"] == [{"type": "bot_command", "offset": 0, "length": 6}]
-    offer = sandbox.bot_api("sendMessage", chat_id=user["id"], text="Pick",
-                            reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "pick:a"}]]})
-    press = http.post(f"/sandbox/api/chats/{user['id']}/press", json={
-        "from_id": user["id"], "message_id": offer["result"]["message_id"], "callback_data": "pick:a"}).json()
+    offer = sandbox.bot_api(
+        "sendMessage",
+        chat_id=user["id"],
+        text="Pick",
+        reply_markup={"inline_keyboard": [[{"text": "A", "callback_data": "pick:a"}]]},
+    )
+    press = http.post(
+        f"/sandbox/api/chats/{user['id']}/press",
+        json={"from_id": user["id"], "message_id": offer["result"]["message_id"], "callback_data": "pick:a"},
+    ).json()
     update = sandbox.bot_api("getUpdates")["result"][-1]["callback_query"]
     assert update["id"] == press["callback_query_id"] and update["data"] == "pick:a"
     assert sandbox.bot_api("answerCallbackQuery", callback_query_id=press["callback_query_id"], text="Done")["ok"]
     transcript = http.get(f"/sandbox/api/chats/{user['id']}/messages").json()
     assert [entry["kind"] for entry in transcript] == ["message", "message", "press"]
     assert transcript[2]["answer"]["text"] == "Done"
-    wrong = http.post(f"/sandbox/api/chats/{user['id']}/press",
-                      json={"from_id": user["id"], "message_id": 2, "callback_data": "pick:zzz"})
+    wrong = http.post(
+        f"/sandbox/api/chats/{user['id']}/press",
+        json={"from_id": user["id"], "message_id": 2, "callback_data": "pick:zzz"},
+    )
     assert wrong.status_code == 400 and "no button" in wrong.json()["error"]
 
 
@@ -116,25 +131,34 @@ def test_reset_forgets_users_but_keeps_bots(sandbox):
     assert state["faults"]["rules"] == []
 
 
-@pytest.mark.parametrize("source, text, entities", [
-    ("<b>a<i>b</i></b>", "ab", [("bold", 0, 2), ("italic", 1, 1)]),
-    ("<span class=\"tg-spoiler\">s</span><tg-spoiler>t</tg-spoiler>", "st", [("spoiler", 0, 1), ("spoiler", 1, 1)]),
-    ("<pre><code class=\"language-python\">x = 1</code></pre>", "x = 1", [("pre", 0, 5)]),
-    ("<a href=\"https://example.org\">site</a> &lt;&amp;&gt; &foo;", "site <&> &foo;", [("text_link", 0, 4)]),
-    ("😀<u>x</u><s>y</s><blockquote>q</blockquote>", "😀xyq", [("underline", 2, 1), ("strikethrough", 3, 1),
-                                                              ("blockquote", 4, 1)]),
-])
+@pytest.mark.parametrize(
+    "source, text, entities",
+    [
+        ("<b>a<i>b</i></b>", "ab", [("bold", 0, 2), ("italic", 1, 1)]),
+        ('<span class="tg-spoiler">s</span><tg-spoiler>t</tg-spoiler>', "st", [("spoiler", 0, 1), ("spoiler", 1, 1)]),
+        ('<pre><code class="language-python">x = 1</code></pre>', "x = 1", [("pre", 0, 5)]),
+        ('<a href="https://example.org">site</a> &lt;&amp;&gt; &foo;', "site <&> &foo;", [("text_link", 0, 4)]),
+        (
+            "😀<u>x</u><s>y</s><blockquote>q</blockquote>",
+            "😀xyq",
+            [("underline", 2, 1), ("strikethrough", 3, 1), ("blockquote", 4, 1)],
+        ),
+    ],
+)
 def test_html_parse_mode_entities(source, text, entities):
     parsed_text, parsed = parse_html(source)
     assert parsed_text == text and [(e["type"], e["offset"], e["length"]) for e in parsed] == entities
 
 
-@pytest.mark.parametrize("source, error", [
-    ("<b>open", 'Can\'t find end tag corresponding to start tag "b"'),
-    ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
-    ("<script>x</script>", 'Unsupported start tag "script" at byte offset 0'),
-    ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
-])
+@pytest.mark.parametrize(
+    "source, error",
+    [
+        ("<b>open", 'Can\'t find end tag corresponding to start tag "b"'),
+        ("<b>x</i>", 'Unmatched end tag at byte offset 4, expected "</b>", found "</i>"'),
+        ("<script>x</script>", 'Unsupported start tag "script" at byte offset 0'),
+        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
+    ],
+)
 def test_html_parse_mode_refusals(source, error):
     with pytest.raises(EntityParseError) as refused:
         parse_html(source)
@@ -144,7 +168,15 @@ def test_html_parse_mode_refusals(source, error):
 def test_markdown_v2_entities_and_refusals():
     text, entities = parse_markdown_v2(r"*b* _i_ __u__ ~s~ ||p|| `c` [l](https://x.org) \. ```py" + "\nx```")
     assert text == "b i u s p c l . x"
-    assert [e["type"] for e in entities] == ["bold", "italic", "underline", "strikethrough", "spoiler", "code",
-                                             "text_link", "pre"]
+    assert [e["type"] for e in entities] == [
+        "bold",
+        "italic",
+        "underline",
+        "strikethrough",
+        "spoiler",
+        "code",
+        "text_link",
+        "pre",
+    ]
     with pytest.raises(EntityParseError, match="Can't find end of Bold entity at byte offset 0"):
         parse_markdown_v2("*open")

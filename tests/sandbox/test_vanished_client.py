@@ -26,8 +26,10 @@ def send_message_and_vanish(base_url: str, chat_id: int, text: str) -> None:
     """POST a complete sendMessage and close the connection without reading the answer."""
     address = urlsplit(base_url)
     body = json.dumps({"chat_id": chat_id, "text": text}).encode()
-    head = (f"POST /bot{TOKEN}/sendMessage HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    head = (
+        f"POST /bot{TOKEN}/sendMessage HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
     with socket.create_connection((address.hostname, address.port)) as connection:
         connection.sendall(head + body)
 

@@ -29,7 +29,7 @@ class SentryInbox:
         inbox = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server's naming)
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 encoding = self.headers.get("Content-Encoding", "")
                 if encoding == "gzip":
@@ -63,8 +63,11 @@ class SentryInbox:
             position += 2
 
     def wait_for_event(self, matching, timeout=30):
-        return wait_for(lambda: next((e for e in self.events if matching(e)), None), timeout=timeout,
-                        message=f"a Sentry event; got {[self.describe(e) for e in self.events]}")
+        return wait_for(
+            lambda: next((e for e in self.events if matching(e)), None),
+            timeout=timeout,
+            message=f"a Sentry event; got {[self.describe(e) for e in self.events]}",
+        )
 
     @staticmethod
     def describe(event):
@@ -183,8 +186,9 @@ def test_exception_in_a_bot_handler_arrives_with_the_update_and_no_message_text(
         raise LookupError("handler failed")
 
     with run_sandbox(tokens=[token]) as sandbox:
-        application = build_application(token=token, base_url=sandbox.base_url, rate_limit=False,
-                                         register_commands=False)
+        application = build_application(
+            token=token, base_url=sandbox.base_url, rate_limit=False, register_commands=False
+        )
         application.add_handler(CommandHandler("boom", boom), group=-2)  # before the flood check
         alice = sandbox.user("Alice", username="alice_private", started=True)
         try:

@@ -11,8 +11,8 @@ from django.db import transaction
 
 from bookings.models import OpeningHours, Resource, ResourceKind
 
-WEEKDAYS = range(0, 5)
-EVERY_DAY = range(0, 7)
+WEEKDAYS = range(5)
+EVERY_DAY = range(7)
 
 DEMO = [
     {
@@ -21,8 +21,14 @@ DEMO = [
         "category": "AV",
         "location": "Media desk, room 101",
         "description": "Portable projector with HDMI and VGA; carry case and remote included.",
-        "rules": dict(slot_minutes=5, min_duration_minutes=5, max_duration_minutes=240,
-                      requires_check_in=True, check_in_opens_minutes=15, check_in_grace_minutes=5),
+        "rules": dict(
+            slot_minutes=5,
+            min_duration_minutes=5,
+            max_duration_minutes=240,
+            requires_check_in=True,
+            check_in_opens_minutes=15,
+            check_in_grace_minutes=5,
+        ),
         "hours": None,
     },
     {
@@ -31,8 +37,14 @@ DEMO = [
         "category": "Photo",
         "location": "Media desk, room 101",
         "description": "Full-frame camera with a 28-70 mm lens and two batteries.",
-        "rules": dict(slot_minutes=5, min_duration_minutes=5, max_duration_minutes=480,
-                      requires_approval=True, buffer_minutes=5, max_advance_days=14),
+        "rules": dict(
+            slot_minutes=5,
+            min_duration_minutes=5,
+            max_duration_minutes=480,
+            requires_approval=True,
+            buffer_minutes=5,
+            max_advance_days=14,
+        ),
         "hours": None,
     },
     {
@@ -41,8 +53,9 @@ DEMO = [
         "category": "IT",
         "location": "IT office, room 12",
         "description": "Charging cart with 30 school laptops.",
-        "rules": dict(slot_minutes=15, min_duration_minutes=15, max_duration_minutes=180, buffer_minutes=15,
-                      min_notice_minutes=60),
+        "rules": dict(
+            slot_minutes=15, min_duration_minutes=15, max_duration_minutes=180, buffer_minutes=15, min_notice_minutes=60
+        ),
         "hours": (WEEKDAYS, [(time(7, 30), time(17, 0))]),
     },
     {
@@ -60,8 +73,16 @@ DEMO = [
         "category": "Lab",
         "location": "Chemistry lab, room 204",
         "description": "Fume hood, gas and water. Safety briefing required.",
-        "rules": dict(slot_minutes=30, min_duration_minutes=60, max_duration_minutes=240, requires_approval=True,
-                      requires_check_in=True, check_in_grace_minutes=15, buffer_minutes=30, max_advance_days=21),
+        "rules": dict(
+            slot_minutes=30,
+            min_duration_minutes=60,
+            max_duration_minutes=240,
+            requires_approval=True,
+            requires_check_in=True,
+            check_in_grace_minutes=15,
+            buffer_minutes=30,
+            max_advance_days=21,
+        ),
         "hours": (WEEKDAYS, [(time(8, 0), time(12, 0)), (time(13, 0), time(18, 0))]),
     },
     {
@@ -70,8 +91,14 @@ DEMO = [
         "category": "Rooms",
         "location": "Ground floor",
         "description": "120 seats, stage, sound system.",
-        "rules": dict(slot_minutes=30, min_duration_minutes=60, max_duration_minutes=480, requires_approval=True,
-                      min_notice_minutes=24 * 60, max_advance_days=90),
+        "rules": dict(
+            slot_minutes=30,
+            min_duration_minutes=60,
+            max_duration_minutes=480,
+            requires_approval=True,
+            min_notice_minutes=24 * 60,
+            max_advance_days=90,
+        ),
         "hours": (EVERY_DAY, [(time(8, 0), time(22, 0))]),
     },
 ]

@@ -36,7 +36,8 @@ class Command(BaseCommand):
         parser.add_argument("--sandbox-port", type=int, default=8081)
         parser.add_argument("--no-sandbox", action="store_true", help="talk to TELEGRAM_BASE_URL instead")
         parser.add_argument(
-            "--celery-log-level", default="WARNING",
+            "--celery-log-level",
+            default="WARNING",
             help="worker and beat log level (INFO shows every sweep, every few seconds)",
         )
 
@@ -46,13 +47,48 @@ class Command(BaseCommand):
         celery = str(Path(python).with_name("celery"))
         programs = []
         if not no_sandbox:
-            programs.append(("sandbox", [python, "-m", "sandbox", "--host", host, "--port", str(sandbox_port),
-                                         "--token", env["TELEGRAM_BOT_TOKEN"]]))
+            programs.append(
+                (
+                    "sandbox",
+                    [
+                        python,
+                        "-m",
+                        "sandbox",
+                        "--host",
+                        host,
+                        "--port",
+                        str(sandbox_port),
+                        "--token",
+                        env["TELEGRAM_BOT_TOKEN"],
+                    ],
+                )
+            )
         programs += [
             ("web", [python, "-m", "uvicorn", "core.asgi:application", "--host", host, "--port", str(web_port)]),
-            ("worker", [celery, "-A", "core", "worker", "-Q", ",".join(QUEUES), "--pool=solo", f"--loglevel={celery_log_level}"]),
-            ("beat", [celery, "-A", "core", "beat", f"--loglevel={celery_log_level}",
-                      f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]),
+            (
+                "worker",
+                [
+                    celery,
+                    "-A",
+                    "core",
+                    "worker",
+                    "-Q",
+                    ",".join(QUEUES),
+                    "--pool=solo",
+                    f"--loglevel={celery_log_level}",
+                ],
+            ),
+            (
+                "beat",
+                [
+                    celery,
+                    "-A",
+                    "core",
+                    "beat",
+                    f"--loglevel={celery_log_level}",
+                    f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}",
+                ],
+            ),
             ("bot", [python, "manage.py", "runbot"]),
         ]
         Path(settings.CELERY_BEAT_SCHEDULE_FILENAME).parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +134,12 @@ class Children:
 
     def start(self, name, command, env):
         process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
             start_new_session=True,  # Ctrl-C reaches us only; we stop the children in order
         )
         self.processes[name] = process
