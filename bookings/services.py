@@ -23,6 +23,7 @@ from bookings.models import (
     Booking,
     BookingEvent,
     BookingStatus,
+    Resource,
 )
 from bookings.signals import bookings_transitioned
 
@@ -52,6 +53,11 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
     status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.CONFIRMED
     try:
         with transaction.atomic():
+            # One booking of a resource at a time: concurrent inserts that the exclusion
+            # constraint checks against each other's uncommitted rows can deadlock
+            # (PostgreSQL aborts one with 40P01); queued on the resource's row they
+            # cannot, and the loser meets the winner's row as `slot_taken`.
+            _lock_resource(resource)
             if _overlapping_live_bookings(resource, start, blocked_until).exists():
                 raise errors.SlotTaken()
             booking = Booking.objects.create(
@@ -70,6 +76,11 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
             raise errors.SlotTaken() from None
         raise
     return booking
+
+
+def _lock_resource(resource):
+    """Row lock on the resource until the transaction ends (SQLite's IMMEDIATE transactions already serialise)."""
+    list(Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk", flat=True))
 
 
 def _overlapping_live_bookings(resource, start, blocked_until):
