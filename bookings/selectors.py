@@ -9,6 +9,7 @@ follows the number of current bookings, not the size of the table.
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
 from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -82,19 +83,22 @@ def resources_matching(*, text: str, limit: int = 10) -> list[Resource]:
         return []
     # One query for every name and alias, matched in Python: casefolding and
     # edit distances are the same on PostgreSQL and SQLite (SQLite's LIKE folds
-    # ASCII only), and a catalogue of thousands of rows is a few milliseconds.
+    # ASCII only), and a catalogue of thousands of rows takes milliseconds
+    # (bench/bench_resources_matching.py).
     names = Resource.objects.filter(is_active=True).order_by().values_list("pk", "name")
     aliases = ResourceAlias.objects.filter(resource__is_active=True).order_by().values_list("resource_id", "key")
+    typed = _words_of(query)
+    typos_of = _typo_counter(typed)
+    word_start = " " + query
     exact, prefix, fuzzy = set(), set(), {}
-    vocabulary = {}
     for pk, name in names.union(aliases, all=True):
-        key = name_key(name)
+        key = _key_of(name)
         if key == query:
             exact.add(pk)
-        elif key.startswith(query) or f" {query}" in key:
+        elif key.startswith(query) or word_start in key:
             prefix.add(pk)
-        elif not exact and not prefix:
-            typos = _typos_in_run(query, key, vocabulary)
+        elif not exact and not prefix and typed:
+            typos = _typos_in_run(typed, _words_of(key), typos_of)
             if typos is not None and typos < fuzzy.get(pk, typos + 1):
                 fuzzy[pk] = typos
     found = exact or prefix
@@ -105,6 +109,14 @@ def resources_matching(*, text: str, limit: int = 10) -> list[Resource]:
 
 
 _WORD = re.compile(r"\w+")
+# Names and aliases change rarely and are re-read on every call: their keys and
+# words are pure functions of the text, so a bounded cache spares recomputing them.
+_key_of = lru_cache(maxsize=32768)(name_key)
+
+
+@lru_cache(maxsize=32768)
+def _words_of(key):
+    return tuple(_WORD.findall(key))
 
 
 def _typo_budget(word):
@@ -116,29 +128,37 @@ def _typo_budget(word):
     return 0
 
 
-def _typos_in_run(query, key, cache):
-    """The fewest typos with which the typed words are a run of the name's words, or None.
+def _typo_counter(typed):
+    """typos_of(i, word): the typos between typed word i and a name's `word`, or None
+    beyond its budget; the last typed word may also be a prefix. Remembered per
+    call, since a catalogue repeats its words ("room", "projector") many times."""
+    known = {}
+    last = len(typed) - 1
 
-    `cache` keeps the distance of each (typed word, name word) pair across the
-    catalogue, which shares most words ("room", "projector").
-    """
-    typed, words = _WORD.findall(query), _WORD.findall(key)
-    if not typed:
-        return None
+    def typos_of(i, word):
+        if (i, word) not in known:
+            mine = typed[i]
+            if word == mine or (i == last and word.startswith(mine)):
+                known[i, word] = 0
+            else:
+                budget = _typo_budget(mine)
+                distance = _edit_distance(mine, word, budget) if budget else 1
+                known[i, word] = distance if distance <= budget else None
+        return known[i, word]
+
+    return typos_of
+
+
+def _typos_in_run(typed, words, typos_of):
+    """The fewest typos with which the typed words are a run of the name's words, or None."""
     best = None
     for first in range(len(words) - len(typed) + 1):
         total = 0
-        for i, word in enumerate(typed):
-            candidate = words[first + i]
-            is_last = i == len(typed) - 1
-            if candidate == word or (is_last and candidate.startswith(word)):
-                continue
-            pair = (word, candidate)
-            if pair not in cache:
-                cache[pair] = _edit_distance(word, candidate, _typo_budget(word))
-            if cache[pair] > _typo_budget(word):
+        for i in range(len(typed)):
+            typos = typos_of(i, words[first + i])
+            if typos is None:
                 break
-            total += cache[pair]
+            total += typos
         else:
             best = total if best is None else min(best, total)
     return best

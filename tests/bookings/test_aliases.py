@@ -168,3 +168,20 @@ def test_one_typo_in_a_long_enough_word_still_finds_the_resource(catalogue, data
         assert resource in found, typed
     # a typo never produces a match elsewhere when the name is typed right
     assert selectors.resources_matching(text=word) == [resource]
+
+
+def _osa_distance(a, b):
+    """The textbook optimal-string-alignment distance, unbounded: the reference."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(a=st.text("abcя", max_size=9), b=st.text("abcя", max_size=9), budget=st.integers(0, 3))
+def test_the_bounded_edit_distance_agrees_with_the_textbook_one_up_to_its_budget(a, b, budget):
+    assert selectors._edit_distance(a, b, budget) == min(_osa_distance(a, b), budget + 1)
