@@ -83,7 +83,7 @@ def resources_matching(*, text: str, limit: int = 10) -> list[Resource]:
         return []
     # One query for every name and alias, matched in Python: casefolding and
     # edit distances are the same on PostgreSQL and SQLite (SQLite's LIKE folds
-    # ASCII only), and a catalogue of thousands of rows takes milliseconds
+    # ASCII only), and a catalogue of thousands of rows takes tens of milliseconds
     # (bench/bench_resources_matching.py).
     names = Resource.objects.filter(is_active=True).order_by().values_list("pk", "name")
     aliases = ResourceAlias.objects.filter(resource__is_active=True).order_by().values_list("resource_id", "key")
