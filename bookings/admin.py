@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 
 from bookings import services
 from bookings.errors import BookingError
-from bookings.models import Booking, BookingEvent, OpeningHours, Resource
+from bookings.models import Booking, BookingEvent, OpeningHours, Resource, ResourceAlias, name_key
 from bookings.rules import MAX_NOTE_LENGTH, local_midnight, site_zone
 
 
@@ -30,12 +30,38 @@ class OpeningHoursInline(admin.TabularInline):
     extra = 0
 
 
+class ResourceAliasFormSet(forms.BaseInlineFormSet):
+    """Refuses two aliases of one resource that differ only in case or spacing
+    (the database's unique key would otherwise answer with an error page)."""
+
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            alias = getattr(form, "cleaned_data", {}).get("alias")
+            if not alias or form.cleaned_data.get("DELETE"):
+                continue
+            if name_key(alias) in seen:
+                raise forms.ValidationError(
+                    _("The alias «%(alias)s» is given twice."), code="duplicate_alias", params={"alias": alias}
+                )
+            seen.add(name_key(alias))
+
+
+class ResourceAliasInline(admin.TabularInline):
+    model = ResourceAlias
+    formset = ResourceAliasFormSet
+    fields = ("alias",)
+    extra = 1
+    verbose_name_plural = _("aliases (other names it is found by, in any language)")
+
+
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "category", "location", "is_active", "requires_approval", "requires_check_in")
     list_filter = ("kind", "category", "is_active", "requires_approval", "requires_check_in")
-    search_fields = ("name", "category", "location", "description")
-    inlines = [OpeningHoursInline]
+    search_fields = ("name", "aliases__alias", "category", "location", "description")
+    inlines = [ResourceAliasInline, OpeningHoursInline]
     fieldsets = (
         (_("Catalogue"), {"fields": ("name", "kind", "category", "location", "description", "is_active")}),
         (

@@ -46,3 +46,4 @@ CheckInNotOpen = _error(
 )
 CheckInClosed = _error("CheckInClosed", "check_in_closed", _("The check-in time for this booking is over."))
 NoteTooLong = _error("NoteTooLong", "note_too_long", _("The note may be at most %(limit)s characters long."))
+InvalidAlias = _error("InvalidAlias", "invalid_alias", _("An alias must have 1 to %(limit)s characters."))

@@ -83,6 +83,44 @@ class Resource(models.Model):
         return timedelta(minutes=self.buffer_minutes)
 
 
+def name_key(text):
+    """How names and aliases are compared: casefolded, whitespace collapsed.
+
+    Python's casefold, not the database's LOWER/LIKE: SQLite folds ASCII only,
+    so "Проектор" and "проектор" would differ there.
+    """
+    return " ".join(text.casefold().split())
+
+
+class ResourceAlias(models.Model):
+    """Another name a resource is found by, in any language: "проектор", "beamer".
+
+    `key` is the alias's name_key, kept so that uniqueness per resource ignores
+    case in every alphabet on every database.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(_("alias"), max_length=120)
+    # Casefolding may lengthen a text (ß → ss, ﬃ → ffi), at most threefold.
+    key = models.CharField(max_length=360, editable=False)
+
+    class Meta:
+        ordering = ["resource", "alias"]
+        verbose_name = _("alias")
+        verbose_name_plural = _("aliases")
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "key"], name="resource_alias_unique_per_resource"),
+        ]
+
+    def __str__(self):
+        return self.alias
+
+    def save(self, *args, **kwargs):
+        self.alias = " ".join(self.alias.split())
+        self.key = name_key(self.alias)
+        super().save(*args, **kwargs)
+
+
 class OpeningHours(models.Model):
     """One opening interval of a resource on a weekday, in the site's time zone.
 

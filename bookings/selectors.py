@@ -6,15 +6,26 @@ Queries touch only live bookings through partial indexes, so their cost
 follows the number of current bookings, not the size of the table.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
 from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings import errors, rules
-from bookings.models import LIVE_STATUSES, Booking, BookingEvent, BookingStatus, OpeningHours, Resource
+from bookings.models import (
+    LIVE_STATUSES,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    OpeningHours,
+    Resource,
+    ResourceAlias,
+    name_key,
+)
 
 
 @dataclass(frozen=True)
@@ -55,16 +66,121 @@ def resource_get(*, resource_id, include_inactive=False):
     return resources_list(include_inactive=include_inactive).filter(pk=resource_id).first()
 
 
-def resources_matching(*, text, limit=10):
-    """Active resources a typed name means: the one whose name is exactly `text`,
-    else those whose name or a word of it starts with `text` (case-insensitive),
-    so "orion" finds "Meeting room Orion"."""
-    text = " ".join(text.split())
-    if not text:
+def resources_matching(*, text: str, limit: int = 10) -> list[Resource]:
+    """Active resources a typed name means, by their name or any alias, in any case and alphabet.
+
+    The best kind of match found wins, and hides the worse kinds, so a name typed
+    right is never made ambiguous by a neighbour one typo away:
+    1. the whole name or alias is `text`;
+    2. it, or a word of it, starts with `text` ("orion" finds "Meeting room Orion");
+    3. `text`'s words are a run of its words with a typo each: an edit distance of
+       at most 1 on a typed word of 5–7 letters, 2 on a longer one; a shorter typed
+       word must be exact (or a prefix, if it is the last).
+    Ties are ordered by the number of typos, then by name.
+    """
+    query = name_key(text)
+    if not query:
         return []
-    matching = resources_list().filter(Q(name__istartswith=text) | Q(name__icontains=" " + text))
-    exact = list(matching.filter(name__iexact=text)[:1])
-    return exact or list(matching.order_by("name")[:limit])
+    # One query for every name and alias, matched in Python: casefolding and
+    # edit distances are the same on PostgreSQL and SQLite (SQLite's LIKE folds
+    # ASCII only), and a catalogue of thousands of rows takes tens of milliseconds
+    # (bench/bench_resources_matching.py).
+    names = Resource.objects.filter(is_active=True).order_by().values_list("pk", "name")
+    aliases = ResourceAlias.objects.filter(resource__is_active=True).order_by().values_list("resource_id", "key")
+    typed = _words_of(query)
+    typos_of = _typo_counter(typed)
+    word_start = " " + query
+    exact, prefix, fuzzy = set(), set(), {}
+    for pk, name in names.union(aliases, all=True):
+        key = _key_of(name)
+        if key == query:
+            exact.add(pk)
+        elif key.startswith(query) or word_start in key:
+            prefix.add(pk)
+        elif not exact and not prefix and typed:
+            typos = _typos_in_run(typed, _words_of(key), typos_of)
+            if typos is not None and typos < fuzzy.get(pk, typos + 1):
+                fuzzy[pk] = typos
+    found = exact or prefix
+    if found:
+        return list(resources_list().filter(pk__in=found).order_by("name")[:limit])
+    by_pk = resources_list().filter(pk__in=fuzzy).in_bulk()
+    return sorted(by_pk.values(), key=lambda r: (fuzzy[r.pk], r.name))[:limit]
+
+
+_WORD = re.compile(r"\w+")
+# Names and aliases change rarely and are re-read on every call: their keys and
+# words are pure functions of the text, so a bounded cache spares recomputing them.
+_key_of = lru_cache(maxsize=32768)(name_key)
+
+
+@lru_cache(maxsize=32768)
+def _words_of(key):
+    return tuple(_WORD.findall(key))
+
+
+def _typo_budget(word):
+    """How many edits a typed word may be away from a word it means."""
+    if len(word) >= 8:
+        return 2
+    if len(word) >= 5:
+        return 1
+    return 0
+
+
+def _typo_counter(typed):
+    """typos_of(i, word): the typos between typed word i and a name's `word`, or None
+    beyond its budget; the last typed word may also be a prefix. Remembered per
+    call, since a catalogue repeats its words ("room", "projector") many times."""
+    known = {}
+    last = len(typed) - 1
+
+    def typos_of(i, word):
+        if (i, word) not in known:
+            mine = typed[i]
+            if word == mine or (i == last and word.startswith(mine)):
+                known[i, word] = 0
+            else:
+                budget = _typo_budget(mine)
+                distance = _edit_distance(mine, word, budget) if budget else 1
+                known[i, word] = distance if distance <= budget else None
+        return known[i, word]
+
+    return typos_of
+
+
+def _typos_in_run(typed, words, typos_of):
+    """The fewest typos with which the typed words are a run of the name's words, or None."""
+    best = None
+    for first in range(len(words) - len(typed) + 1):
+        total = 0
+        for i in range(len(typed)):
+            typos = typos_of(i, words[first + i])
+            if typos is None:
+                break
+            total += typos
+        else:
+            best = total if best is None else min(best, total)
+    return best
+
+
+def _edit_distance(a, b, budget):
+    """The Damerau–Levenshtein distance (optimal string alignment: an adjacent swap
+    is one edit) of `a` and `b`, or budget + 1 once it is sure to exceed `budget`."""
+    if abs(len(a) - len(b)) > budget:
+        return budget + 1
+    previous, current = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        before, previous, current = previous, current, [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], before[j - 2] + 1)
+        # A swap reaches back two rows, so only two rows past the budget rule it out.
+        if min(current) > budget and min(previous) > budget:
+            return budget + 1
+    return min(current[len(b)], budget + 1)
 
 
 def resource_categories(*, kind=None):

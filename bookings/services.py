@@ -24,6 +24,8 @@ from bookings.models import (
     BookingEvent,
     BookingStatus,
     Resource,
+    ResourceAlias,
+    name_key,
 )
 from bookings.signals import bookings_transitioned
 
@@ -277,3 +279,30 @@ def _require_staff(user):
 def _require_owner_or_staff(booking, user):
     if not user or (booking.user_id != user.pk and not user.is_staff):
         raise errors.NotAllowed()
+
+
+def resource_aliases_set(*, resource: Resource, aliases: list[str]) -> list[ResourceAlias]:
+    """Make `aliases` the other names of `resource`: missing ones added, unlisted ones removed.
+
+    Aliases that differ only in case or spacing count as one (the first is kept),
+    so running it twice with the same list changes nothing. An empty or too long
+    alias is refused (InvalidAlias) and nothing changes.
+    """
+    limit = ResourceAlias._meta.get_field("alias").max_length
+    wanted = {}
+    for alias in aliases:
+        text = " ".join(str(alias).split())
+        if not 0 < len(text) <= limit:
+            raise errors.InvalidAlias(limit=limit)
+        wanted.setdefault(name_key(text), text)
+    with transaction.atomic():
+        resource.aliases.exclude(key__in=wanted).delete()
+        kept = {a.key: a for a in resource.aliases.all()}
+        for key, text in wanted.items():
+            if key in kept:
+                if kept[key].alias != text:
+                    kept[key].alias = text
+                    kept[key].save(update_fields=["alias", "key"])
+            else:
+                kept[key] = ResourceAlias.objects.create(resource=resource, alias=text)
+    return [kept[key] for key in wanted]

@@ -166,9 +166,16 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
 
 
 class ResourceSerializer(serializers.ModelSerializer):
+    aliases = serializers.SlugRelatedField(
+        many=True,
+        read_only=True,
+        slug_field="alias",
+        help_text=_("Other names the resource is found by (any language); edited in the admin."),
+    )
+
     class Meta:
         model = Resource
-        fields = ["id", "name", "kind", "category", "location", "description"]
+        fields = ["id", "name", "kind", "category", "location", "description", "aliases"]
 
 
 class ResourceRulesSerializer(serializers.ModelSerializer):

@@ -66,7 +66,8 @@ class ResourceViewSet(viewsets.GenericViewSet):
     )
     def list(self, request):
         filters = parse(s.ResourceFilterSerializer, request.query_params)
-        page = self.paginate_queryset(selectors.resources_list(**filters))
+        # Aliases are rendered per resource: one query for the page, not one per row.
+        page = self.paginate_queryset(selectors.resources_list(**filters).prefetch_related("aliases"))
         return self.get_paginated_response(s.ResourceSerializer(page, many=True).data)
 
     @extend_schema(

@@ -2,6 +2,8 @@
 
 Demo resources allow short bookings on a 5-minute grid with no notice, so a
 newcomer sees a booking go active, complete or expire within minutes.
+Each has Russian and English aliases, so the help's examples work in both
+languages (`/book проектор завтра 14:00 2ч`).
 """
 
 from datetime import time
@@ -9,6 +11,7 @@ from datetime import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from bookings import services
 from bookings.models import OpeningHours, Resource, ResourceKind
 
 WEEKDAYS = range(5)
@@ -17,6 +20,7 @@ EVERY_DAY = range(7)
 DEMO = [
     {
         "name": "Projector Epson EB-W06",
+        "aliases": ["проектор", "beamer", "Epson"],
         "kind": ResourceKind.EQUIPMENT,
         "category": "AV",
         "location": "Media desk, room 101",
@@ -33,6 +37,7 @@ DEMO = [
     },
     {
         "name": "Camera Sony A7 III",
+        "aliases": ["камера", "фотоаппарат", "photo camera"],
         "kind": ResourceKind.EQUIPMENT,
         "category": "Photo",
         "location": "Media desk, room 101",
@@ -49,6 +54,7 @@ DEMO = [
     },
     {
         "name": "Laptop cart (30 laptops)",
+        "aliases": ["ноутбуки", "тележка с ноутбуками", "notebooks"],
         "kind": ResourceKind.EQUIPMENT,
         "category": "IT",
         "location": "IT office, room 12",
@@ -60,6 +66,7 @@ DEMO = [
     },
     {
         "name": "Meeting room Orion",
+        "aliases": ["переговорная", "переговорная Орион", "Орион", "conference room"],
         "kind": ResourceKind.SPACE,
         "category": "Rooms",
         "location": "2nd floor",
@@ -69,6 +76,7 @@ DEMO = [
     },
     {
         "name": "Lab bench 1",
+        "aliases": ["лабораторный стол", "лаборатория", "fume hood"],
         "kind": ResourceKind.SPACE,
         "category": "Lab",
         "location": "Chemistry lab, room 204",
@@ -87,6 +95,7 @@ DEMO = [
     },
     {
         "name": "Auditorium",
+        "aliases": ["актовый зал", "аудитория", "hall"],
         "kind": ResourceKind.SPACE,
         "category": "Rooms",
         "location": "Ground floor",
@@ -123,6 +132,7 @@ class Command(BaseCommand):
                 },
             )
             created += was_created
+            services.resource_aliases_set(resource=resource, aliases=item["aliases"])
             resource.opening_hours.all().delete()
             if item["hours"]:
                 days, intervals = item["hours"]
