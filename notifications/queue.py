@@ -11,7 +11,7 @@ as one `fan_out` task per chunk of ids: committing the sweep then costs a
 handful of publishes instead of one per row, and a worker turns each chunk
 into its `deliver` tasks over a single broker connection. Delivery itself is
 unchanged — one task per row, the claim deciding who sends — so the
-exactly-once and per-chat-order rules of notifications.services hold as before.
+exactly-once and per-chat-order rules of notifications.delivery hold as before.
 """
 
 import logging

@@ -36,7 +36,7 @@ def test_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(make_user, make_
 def test_the_same_transition_never_creates_a_second_notification(make_user, make_resource, at, now):
     user = make_user(telegram_id=3)
     booking = bookings_services.booking_create(user=user, resource=make_resource(), start=at(10), end=at(11), now=now)
-    from notifications.services import notifications_for_transition
+    from notifications.outbox import notifications_for_transition
 
     notifications_for_transition(bookings=[booking], from_status="", to_status=booking.status)
 
