@@ -12,9 +12,8 @@ from datetime import UTC, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings import errors, rules
+from bookings import availability, errors, rules
 from bookings.models import (
-    LIVE_STATUSES,
     REASON_END_TIME,
     REASON_NO_CHECK_IN,
     REASON_NOT_APPROVED,
@@ -58,7 +57,7 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
             # (PostgreSQL aborts one with 40P01); queued on the resource's row they
             # cannot, and the loser meets the winner's row as `slot_taken`.
             _lock_resource(resource)
-            if _overlapping_live_bookings(resource, start, blocked_until).exists():
+            if availability.live_bookings_meeting(resource_ids=[resource.pk], start=start, end=blocked_until).exists():
                 raise errors.SlotTaken()
             booking = Booking.objects.create(
                 resource=resource,
@@ -81,16 +80,6 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
 def _lock_resource(resource):
     """Row lock on the resource until the transaction ends (SQLite's IMMEDIATE transactions already serialise)."""
     list(Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk", flat=True))
-
-
-def _overlapping_live_bookings(resource, start, blocked_until):
-    """Live bookings of `resource` whose held time meets [start - buffer, blocked_until)."""
-    return Booking.objects.filter(
-        resource=resource,
-        status__in=LIVE_STATUSES,
-        start__lt=blocked_until,
-        blocked_until__gt=start,
-    )
 
 
 def booking_cancel(*, booking, by, reason="", now=None):
