@@ -10,13 +10,13 @@ cost follows the number of current bookings, not the size of the table.
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings import availability, rules
 from bookings.availability import FreeStart, Interval
-from bookings.models import LIVE_STATUSES, Booking, BookingEvent, BookingStatus, OpeningHours, Resource
+from bookings.models import LIVE_STATUSES, Booking, BookingEvent, BookingStatus, OpeningHours, Resource, ResourceKind
 
 
 def resources_list(*, kind=None, category=None, include_inactive=False):
@@ -170,6 +170,26 @@ def user_booking_history(*, user, limit=10):
         .annotate(rejection_reason=Coalesce(Subquery(rejection.values("reason")[:1]), Value("")))
         .order_by("-start", "-id")[:limit]
     )
+
+
+def bookings_starting_within(*, now: datetime, window: timedelta) -> QuerySet[Booking]:
+    """Confirmed bookings starting in (now, now + window], made before the window opened
+    (one made inside it just got its confirmation, which said it all); user loaded."""
+    return Booking.objects.filter(
+        status=BookingStatus.CONFIRMED, start__gt=now, start__lte=now + window, created_at__lt=F("start") - window
+    ).select_related("user")
+
+
+def bookings_ending_within(*, now: datetime, window: timedelta) -> QuerySet[Booking]:
+    """Active equipment bookings (things to bring back) ending in (now, now + window],
+    longer than the window; user loaded."""
+    return Booking.objects.filter(
+        status=BookingStatus.ACTIVE,
+        end__gt=now,
+        end__lte=now + window,
+        resource__kind=ResourceKind.EQUIPMENT,
+        start__lt=F("end") - window,
+    ).select_related("user")
 
 
 def bookings_pending_approval(*, limit=None):

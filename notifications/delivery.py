@@ -22,8 +22,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.models import User
 from core.ratelimit import buckets_for, get_rate_limiter
+from core.services import users_set_reachable
 from notifications import queue, texts
 from notifications.models import DIGEST_KINDS, Notification, NotificationStatus
 from notifications.outbox import alert_undelivered
@@ -167,7 +167,7 @@ def _send_claimed(rows, claim, message, *, is_group):
         return delay
     except BotBlocked as exc:
         _give_up(ours, rows, NotificationStatus.FAILED, exc.description, alert=False)
-        User.objects.filter(pk__in={r.user_id for r in rows if r.user_id}).update(is_reachable=False)
+        users_set_reachable(user_ids={r.user_id for r in rows if r.user_id}, reachable=False)
         return None
     except OutcomeUnknown as exc:
         _give_up(ours, rows, NotificationStatus.UNCERTAIN, f"{exc.description}; not resent to avoid a duplicate")

@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from bookings.models import Booking, BookingStatus, ResourceKind
+from bookings import selectors
+from bookings.models import BookingStatus
 from notifications import queue
 from notifications.models import DIGEST_KINDS, Notification, NotificationKind, NotificationStatus
 
@@ -87,19 +87,11 @@ def notifications_create_reminders(*, now=None):
     """
     now = now or timezone.now()
     window = timedelta(minutes=settings.NOTIFICATION_REMINDER_MINUTES)
-    starting = Booking.objects.filter(
-        status=BookingStatus.CONFIRMED, start__gt=now, start__lte=now + window, created_at__lt=F("start") - window
-    )
-    ending = Booking.objects.filter(
-        status=BookingStatus.ACTIVE,
-        end__gt=now,
-        end__lte=now + window,
-        resource__kind=ResourceKind.EQUIPMENT,
-        start__lt=F("end") - window,
-    )
+    starting = selectors.bookings_starting_within(now=now, window=window)
+    ending = selectors.bookings_ending_within(now=now, window=window)
     rows = []
     for due, kind in ((starting, NotificationKind.REMINDER_START), (ending, NotificationKind.REMINDER_END)):
-        due = due.exclude(notifications__kind=kind).select_related("user")
+        due = due.exclude(notifications__kind=kind)
         rows += [_user_row(b, kind, {}) for b in due if user_chat_id(b.user)]
     return _insert(rows)
 
