@@ -111,7 +111,7 @@ def bookable_dates(*, resource, zone=None, now=None):
     now = now or timezone.now()
     zone = zone or rules.site_zone()
     horizon = rules.local_midnight(rules.last_bookable_day(resource, now) + timedelta(days=1))
-    return now.astimezone(zone).date(), (horizon - timedelta(microseconds=1)).astimezone(zone).date()
+    return rules.today_in(zone, now=now), (horizon - timedelta(microseconds=1)).astimezone(zone).date()
 
 
 def _midnight(day, zone):

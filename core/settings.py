@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core import tasknames
 from core.env import (
     env_bool,
     env_database,
@@ -21,6 +22,7 @@ from core.env import (
     env_time_zone,
     env_url,
 )
+from core.telegram_urls import telegram_file_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SLOTBOT_VAR_DIR", str(BASE_DIR / "var")))
@@ -224,32 +226,32 @@ SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 5 if DEBUG else 15, m
 _SWEEP_OPTIONS = {"expires": SWEEP_INTERVAL_SECONDS * 2}
 CELERY_BEAT_SCHEDULE = {
     "bookings-start-due": {
-        "task": "bookings.tasks.start_due",
+        "task": tasknames.START_DUE,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "bookings-complete-ended": {
-        "task": "bookings.tasks.complete_ended",
+        "task": tasknames.COMPLETE_ENDED,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "bookings-expire-no-shows": {
-        "task": "bookings.tasks.expire_no_shows",
+        "task": tasknames.EXPIRE_NO_SHOWS,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "bookings-expire-unapproved": {
-        "task": "bookings.tasks.expire_unapproved",
+        "task": tasknames.EXPIRE_UNAPPROVED,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "notifications-reminders": {
-        "task": "notifications.tasks.create_reminders",
+        "task": tasknames.CREATE_REMINDERS,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "notifications-requeue": {
-        "task": "notifications.tasks.requeue_undelivered",
+        "task": tasknames.REQUEUE_UNDELIVERED,
         "schedule": env_int("NOTIFICATION_REQUEUE_INTERVAL_SECONDS", 10 if DEBUG else 30, minimum=1),
     },
 }
@@ -314,11 +316,8 @@ LOGGING = {
 }
 
 # --- Bot ------------------------------------------------------------------------
-# Files are served beside the Bot API: .../bot<token>/method → .../file/bot<token>/path.
 TELEGRAM_BASE_FILE_URL = env_url(
-    "TELEGRAM_BASE_FILE_URL",
-    TELEGRAM_BASE_URL[: -len("/bot")] + "/file/bot" if TELEGRAM_BASE_URL.endswith("/bot") else TELEGRAM_BASE_URL,
-    schemes=("http", "https"),
+    "TELEGRAM_BASE_FILE_URL", telegram_file_url(TELEGRAM_BASE_URL) or TELEGRAM_BASE_URL, schemes=("http", "https")
 )
 # The bot's replies draw on the same TELEGRAM_RATE_* buckets as the notification
 # workers (bot/ratelimit.py), and are retried after a 429's retry_after.

@@ -87,7 +87,7 @@ def book(actor, resource_id, start, minutes):
 
 def typed_book(actor, words):
     """/book <resource> <date> <time> <length>: book at once, or say what could not be read."""
-    today = timezone.now().astimezone(actor.zone).date()
+    today = rules.today_in(actor.zone)
     try:
         request = parse_book(words, today=today)
     except BookSyntaxError as error:
