@@ -24,7 +24,7 @@ from bookings.models import (
     BookingStatus,
     Resource,
 )
-from bookings.signals import bookings_transitioned
+from bookings.signals import booking_receipt_resolved, bookings_transitioned
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,11 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
     Needs approval → pending, otherwise confirmed. Overlap with a live booking
     (buffer included) raises SlotTaken: checked here for a clear answer and,
     on PostgreSQL, enforced by the exclusion constraint, which decides races.
-    `receipt=False`: the interface the user booked in already shows them the
-    result in their chat (the bot), so listeners send no separate receipt.
+    `receipt=False`: the interface the user booked in shows them the result in
+    their chat itself (the bot's reply is the receipt). Listeners still write
+    the receipt, held, in this transaction; the interface then reports
+    booking_receipt_shown or booking_receipt_owed, and if it never does (its
+    process died) the held receipt goes out when the hold ends.
     """
     now = now or timezone.now()
     rules.validate_booking_times(resource, start, end, now=now)
@@ -75,6 +78,16 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
             raise errors.SlotTaken() from None
         raise
     return booking
+
+
+def booking_receipt_shown(*, booking: Booking) -> None:
+    """The interface's own receipt of `booking` (made with receipt=False) arrived: the held one is not sent."""
+    booking_receipt_resolved.send(sender=Booking, booking=booking, shown=True)
+
+
+def booking_receipt_owed(*, booking: Booking) -> None:
+    """The interface could not show `booking`'s result (its reply failed): the held receipt goes out now."""
+    booking_receipt_resolved.send(sender=Booking, booking=booking, shown=False)
 
 
 def _lock_resource(resource):

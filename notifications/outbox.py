@@ -6,6 +6,14 @@ delivery on commit: one task per row, or for a big batch one fan-out task per
 chunk of rows (notifications.queue) that a worker turns into per-row tasks.
 Delivering them is notifications.delivery; recovering lost ones,
 notifications.recovery.
+
+A booking made in the bot (receipt=False) is answered by the bot's reply,
+which is its receipt. So that no booking exists without its message, the
+receipt row is written all the same, but *held*: due only after
+BOT_RECEIPT_HOLD_SECONDS and not queued. The bot then reports (the
+booking_receipt_resolved signal) that its reply arrived — the row is skipped —
+or failed — the row is due now and queued. If the bot dies in between, the
+requeue task sends it once the hold is over.
 """
 
 from datetime import timedelta
@@ -32,6 +40,8 @@ _USER_KINDS = {
     (BookingStatus.CONFIRMED, BookingStatus.EXPIRED): NotificationKind.EXPIRED,
     (BookingStatus.ACTIVE, BookingStatus.COMPLETED): NotificationKind.COMPLETED,
 }
+# The receipt of a new booking, the kind a held row has.
+_RECEIPT_KINDS = (_USER_KINDS[("", BookingStatus.CONFIRMED)], _USER_KINDS[("", BookingStatus.PENDING)])
 _ADMIN_KINDS = {
     ("", BookingStatus.PENDING): NotificationKind.ADMIN_APPROVAL,
     (BookingStatus.CONFIRMED, BookingStatus.EXPIRED): NotificationKind.ADMIN_NO_SHOW,
@@ -57,10 +67,13 @@ def notifications_for_transition(*, bookings, from_status, to_status, by=None, r
         payload = (
             {"reason": reason} if reason and to_status in (BookingStatus.REJECTED, BookingStatus.CANCELLED) else {}
         )
+        # A new booking whose interface shows the result itself: its receipt waits for word from it.
+        held_until = timezone.now() + timedelta(seconds=settings.BOT_RECEIPT_HOLD_SECONDS)
+        due = held_until if not from_status and not receipt else None
         rows += [
-            _user_row(b, user_kind, payload)
+            _user_row(b, user_kind, payload, due=due)
             for b in bookings
-            if user_chat_id(b.user) and not _answered_where_made(b, from_status, by, receipt)
+            if user_chat_id(b.user) and not _answered_where_made(b, from_status, by)
         ]
     admin_kind = _ADMIN_KINDS.get(key)
     if admin_kind and settings.TELEGRAM_ADMIN_CHAT_ID:
@@ -68,14 +81,25 @@ def notifications_for_transition(*, bookings, from_status, to_status, by=None, r
     _insert(rows)
 
 
-def _answered_where_made(booking, from_status, by, receipt):
-    """The owner cancelled, checked in or returned early, or booked in the bot:
-    the bot or the API already answered them where they acted, so a chat
-    message would repeat it. A booking made elsewhere (the API) still gets its
-    receipt, with its buttons, in the chat."""
-    if not from_status:
-        return not receipt
-    return by is not None and by.pk == booking.user_id
+def _answered_where_made(booking, from_status, by):
+    """The owner cancelled, checked in or returned early: the bot or the API
+    already answered them where they acted, so a chat message would repeat it.
+    A new booking always gets its receipt row (held when made in the bot)."""
+    return bool(from_status) and by is not None and by.pk == booking.user_id
+
+
+def notifications_receipt_resolve(*, booking, shown):
+    """The bot's reply to a new booking arrived (`shown`: its held receipt is skipped) or did not
+    (the receipt is due now and queued). Only a still pending row changes; returns how many did."""
+    held = Notification.objects.filter(
+        dedupe_key__in=[dedupe_key(booking.pk, kind) for kind in _RECEIPT_KINDS], status=NotificationStatus.PENDING
+    )
+    if shown:
+        return held.update(status=NotificationStatus.SKIPPED, next_attempt_at=None, last_error="shown in the bot")
+    ids = list(held.values_list("id", flat=True))
+    changed = Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(next_attempt_at=None)
+    transaction.on_commit(lambda: queue.enqueue_delivery(ids))
+    return changed
 
 
 def notifications_create_reminders(*, now=None):
@@ -102,7 +126,7 @@ def admin_alert(*, kind, key, payload):
         _insert([_admin_row(kind, key, payload=payload)])
 
 
-def _user_row(booking, kind, payload):
+def _user_row(booking, kind, payload, *, due=None):
     return Notification(
         user=booking.user,
         chat_id=user_chat_id(booking.user),
@@ -110,6 +134,7 @@ def _user_row(booking, kind, payload):
         kind=kind,
         dedupe_key=dedupe_key(booking.pk, kind),
         payload=payload,
+        next_attempt_at=due,
     )
 
 
@@ -136,10 +161,11 @@ def _insert(rows):
                 status=NotificationStatus.PENDING,
                 attempts=0,
                 claimed_at__isnull=True,
-            ).values_list("id", "kind")
+            ).values_list("id", "kind", "next_attempt_at")
         )
-    direct = [pk for pk, kind in created if kind not in DIGEST_KINDS]
-    digest = len(direct) < len(created)
+    # A held row is not queued: its interface's word, or the requeue after the hold, sends it.
+    direct = [pk for pk, kind, due in created if kind not in DIGEST_KINDS and due is None]
+    digest = any(kind in DIGEST_KINDS for _pk, kind, _due in created)
     transaction.on_commit(lambda: _enqueue(direct, digest))
     return len(created)
 
