@@ -259,15 +259,15 @@ def explain(resources):
     from django.db import connection
     from django.utils import timezone
 
-    from bookings import rules, selectors
+    from bookings import availability, rules
 
     day = timezone.now().astimezone(rules.site_zone()).date() + timedelta(days=3)
     start, end = rules.local_midnight(day), rules.local_midnight(day + timedelta(days=1))
     queries = {
-        "free intervals of one resource for a day": selectors._live_bookings(
+        "free intervals of one resource for a day": availability.live_bookings_meeting(
             resource_ids=[resources[0].pk], start=start, end=end
         ),
-        "availability first (all resources, one hour)": selectors._live_bookings(
+        "availability first (all resources, one hour)": availability.live_bookings_meeting(
             resource_ids=[r.pk for r in resources], start=start + timedelta(hours=10), end=start + timedelta(hours=11)
         ),
     }

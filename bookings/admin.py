@@ -15,14 +15,13 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bookings import services
 from bookings.errors import BookingError
 from bookings.models import Booking, BookingEvent, OpeningHours, Resource, ResourceAlias, name_key
-from bookings.rules import MAX_NOTE_LENGTH, local_midnight, site_zone
+from bookings.rules import MAX_NOTE_LENGTH, local_midnight, today_in
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -101,7 +100,7 @@ class BookingDayFilter(admin.SimpleListFilter):
         if self.value() not in self.SPANS:
             return queryset
         offset, days = self.SPANS[self.value()]
-        first = timezone.now().astimezone(site_zone()).date() + timedelta(days=offset)
+        first = today_in() + timedelta(days=offset)
         return queryset.filter(start__lt=local_midnight(first + timedelta(days=days)), end__gt=local_midnight(first))
 
 

@@ -214,10 +214,6 @@ class Booking(models.Model):
     def __str__(self):
         return f"#{self.pk} {self.resource} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} ({self.status})"
 
-    @property
-    def is_live(self):
-        return self.status in LIVE_STATUSES
-
 
 # Why the system changed a booking, as written into its history: stored in
 # English, stable for programs reading the API; shown translated in the admin.

@@ -22,6 +22,11 @@ def site_zone():
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
+def today_in(zone=None, *, now=None):
+    """Today's date in `zone` (the site's zone by default) at `now` (the present by default)."""
+    return (now or timezone.now()).astimezone(zone or site_zone()).date()
+
+
 def format_minutes(minutes):
     """'45 min', '2 h', '1 h 30 min' — how rules read in messages."""
     hours, rest = divmod(int(minutes), 60)
@@ -118,7 +123,7 @@ def earliest_start(resource, now):
 
 
 def last_bookable_day(resource, now):
-    return now.astimezone(site_zone()).date() + timedelta(days=resource.max_advance_days)
+    return today_in(now=now) + timedelta(days=resource.max_advance_days)
 
 
 def durations(resource):

@@ -1,21 +1,23 @@
-"""Reads of the booking domain: free slots, what is free when, a user's bookings.
+"""Reads of the booking domain: the catalogue, what is free when, a user's bookings.
 
-Free time is computed from the same rules the services enforce
-(bookings.rules), so what a selector offers, booking_create accepts.
-Queries touch only live bookings through partial indexes, so their cost
-follows the number of current bookings, not the size of the table.
+The package's public face for reads. The plain list queries live here; the
+availability selectors are thin and delegate to the engine in
+bookings.availability, which computes free time from the same rules the
+services enforce (bookings.rules), so what a selector offers, booking_create
+accepts. Queries touch only live bookings through partial indexes, so their
+cost follows the number of current bookings, not the size of the table.
 """
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
-from django.db.models import OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bookings import errors, rules
+from bookings import availability, rules
+from bookings.availability import FreeStart, Interval
 from bookings.models import (
     LIVE_STATUSES,
     Booking,
@@ -24,30 +26,9 @@ from bookings.models import (
     OpeningHours,
     Resource,
     ResourceAlias,
+    ResourceKind,
     name_key,
 )
-
-
-@dataclass(frozen=True)
-class Interval:
-    start: datetime
-    end: datetime
-
-    @property
-    def length(self):
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
-class FreeStart:
-    """A start time one may book, with the lengths (real elapsed time) that fit there."""
-
-    start: datetime
-    durations: tuple
-
-    def end_after(self, duration):
-        """The end of a booking of `duration` from this start (right on DST days too)."""
-        return rules.add_elapsed(self.start, duration)
 
 
 def resources_list(*, kind=None, category=None, include_inactive=False):
@@ -190,7 +171,7 @@ def resource_categories(*, kind=None):
     return sorted(set(qs.values_list("category", flat=True)) - {""})
 
 
-def resource_free_intervals(*, resource, day, now=None):
+def resource_free_intervals(*, resource: Resource, day: date, now: datetime | None = None) -> list[Interval]:
     """The free intervals of a local date: every booking inside one is accepted.
 
     Clipped to opening hours, the minimum notice and how far ahead one may
@@ -198,39 +179,12 @@ def resource_free_intervals(*, resource, day, now=None):
     Another booking blocks [its start - this resource's buffer, its end +
     its buffer), since a new booking needs its own buffer before the next.
     """
-    return _free_intervals(resource, day, now or timezone.now(), overnight=False)
+    return availability.free_intervals(resource=resource, day=day, now=now)
 
 
-def _free_intervals(resource, day, now, *, overnight):
-    """resource_free_intervals; with `overnight`, a resource open around the clock
-    stays open past midnight for as long as a booking may last."""
-    if not resource.is_active or day > rules.last_bookable_day(resource, now):
-        return []
-    earliest = rules.earliest_start(resource, now)
-    opening = rules.opening_intervals(resource, day)
-    if overnight and not resource.opening_hours.all():
-        longest = timedelta(minutes=resource.max_duration_minutes)
-        opening = [(opening[0][0], rules.add_elapsed(opening[0][1], longest))]
-    open_intervals = [Interval(max(opens, earliest), closes) for opens, closes in opening if closes > earliest]
-    if not open_intervals:
-        return []
-    window_start = open_intervals[0].start
-    window_end = open_intervals[-1].end
-    taken = [
-        Interval(b.start - resource.buffer, b.blocked_until)
-        for b in _live_bookings(resource_ids=[resource.pk], start=window_start - resource.buffer, end=window_end)
-    ]
-    minimum = timedelta(minutes=resource.min_duration_minutes)
-    free = []
-    for interval in _subtract(open_intervals, taken):
-        start = rules.round_up_to_grid(resource, interval.start)
-        end = rules.round_down_to_grid(resource, interval.end)
-        if rules.length_of(start, end) >= minimum:
-            free.append(Interval(start, end))
-    return free
-
-
-def resource_free_starts(*, resource, day, zone=None, now=None):
+def resource_free_starts(
+    *, resource: Resource, day: date, zone: tzinfo | None = None, now: datetime | None = None
+) -> list[FreeStart]:
     """Each grid start on `day` where some allowed length fits, with those lengths.
 
     `day` is a date in `zone` (the site's zone by default): someone in another
@@ -238,136 +192,56 @@ def resource_free_starts(*, resource, day, zone=None, now=None):
     two of the site's days. On a resource open around the clock a late start
     may run past midnight.
     """
-    zone = zone or rules.site_zone()
-    lengths = rules.durations(resource)
-    starts = []
-    for moment, limit in _grid_starts(resource, _midnight(day, zone), _midnight(day + timedelta(days=1), zone), now):
-        fitting = tuple(d for d in lengths if _fits(resource, moment, d, limit))
-        if fitting:
-            starts.append(FreeStart(moment, fitting))
-    return starts
+    return availability.free_starts(resource=resource, day=day, zone=zone, now=now)
 
 
-def resource_free_days(*, resource, first, last, zone=None, now=None):
+def resource_free_days(
+    *, resource: Resource, first: date, last: date, zone: tzinfo | None = None, now: datetime | None = None
+) -> set[date]:
     """The dates from `first` to `last` (in `zone`, the site's by default) that hold a free start."""
-    zone = zone or rules.site_zone()
-    lengths = rules.durations(resource)
-    days = set()
-    for moment, limit in _grid_starts(resource, _midnight(first, zone), _midnight(last + timedelta(days=1), zone), now):
-        day = moment.astimezone(zone).date()
-        # One start per date settles it; the calendar need not know every length that fits.
-        if day not in days and any(_fits(resource, moment, d, limit) for d in lengths):
-            days.add(day)
-    return days
+    return availability.free_days(resource=resource, first=first, last=last, zone=zone, now=now)
 
 
-def resource_bookable_dates(*, resource, zone=None, now=None):
+def resource_bookable_dates(
+    *, resource: Resource, zone: tzinfo | None = None, now: datetime | None = None
+) -> tuple[date, date]:
     """(today, the last date one may book on) as dates in `zone` (the site's by default).
 
     How far ahead one may book is counted in the site's days; its last
     moment may fall on the next date in a zone east of the site's.
     """
-    now = now or timezone.now()
-    zone = zone or rules.site_zone()
-    horizon = rules.local_midnight(rules.last_bookable_day(resource, now) + timedelta(days=1))
-    return now.astimezone(zone).date(), (horizon - timedelta(microseconds=1)).astimezone(zone).date()
+    return availability.bookable_dates(resource=resource, zone=zone, now=now)
 
 
-def _midnight(day, zone):
-    return datetime.combine(day, time.min, tzinfo=zone)
-
-
-def _grid_starts(resource, start, end, now):
-    """(grid start, end of its free interval) from `start` (inclusive) to `end` (exclusive)
-    where the shortest length fits, over each of the site's days the range spans."""
-    now = now or timezone.now()
-    site_day = start.astimezone(rules.site_zone()).date()
-    last_site_day = (end - timedelta(microseconds=1)).astimezone(rules.site_zone()).date()
-    start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
-    while site_day <= last_site_day:
-        for moment, limit in _grid_starts_of_site_day(resource, site_day, now):
-            if start_utc <= moment < end_utc:
-                yield moment, limit
-        site_day += timedelta(days=1)
-
-
-def _grid_starts_of_site_day(resource, day, now):
-    lengths = rules.durations(resource)
-    if not lengths:
-        return
-    day_end = rules.local_midnight(day + timedelta(days=1))
-    for interval in _free_intervals(resource, day, now, overnight=True):
-        moment = interval.start
-        while moment < day_end and _fits(resource, moment, lengths[0], interval.end, on_grid=False):
-            yield moment, interval.end
-            # The next wall-clock grid point; on a DST day this skips the hour that does not exist.
-            moment = rules.round_up_to_grid(resource, moment + timedelta(seconds=1))
-
-
-def _fits(resource, start, duration, limit, *, on_grid=True):
-    """A booking of `duration` (real time) from `start` ends by `limit` (and on the grid)."""
-    end = rules.add_elapsed(start, duration)
-    # Compared in UTC: within one zone Python compares wall-clock times, wrong in the autumn fold.
-    return end.astimezone(UTC) <= limit.astimezone(UTC) and (not on_grid or rules.is_on_grid(resource, end))
-
-
-def resource_durations_at(*, resource, start, now=None):
+def resource_durations_at(*, resource: Resource, start: datetime, now: datetime | None = None) -> tuple:
     """The allowed lengths of a booking starting at `start` (empty if none fits)."""
-    day = start.astimezone(rules.site_zone()).date()
-    for free_start in resource_free_starts(resource=resource, day=day, now=now):
-        if free_start.start == start:
-            return free_start.durations
-    return ()
+    return availability.durations_at(resource=resource, start=start, now=now)
 
 
-def resources_free_between(*, start, end, kind=None, category=None, now=None):
+def resources_free_between(
+    *, start: datetime, end: datetime, kind=None, category=None, now: datetime | None = None
+) -> list[Resource]:
     """Availability first: the resources a booking from start to end would be accepted for.
 
     Two queries whatever the catalogue size: the candidate resources, and the
     live bookings that meet the range.
     """
-    now = now or timezone.now()
     candidates = list(resources_list(kind=kind, category=category))
-    if not candidates:
-        return []
-    max_buffer = max(r.buffer for r in candidates)
-    busy = {}
-    for b in _live_bookings(resource_ids=[r.pk for r in candidates], start=start - max_buffer, end=end + max_buffer):
-        busy.setdefault(b.resource_id, []).append(b)
-    free = []
-    for resource in candidates:
-        if any(b.start < end + resource.buffer and b.blocked_until > start for b in busy.get(resource.pk, ())):
-            continue
-        try:
-            rules.validate_booking_times(resource, start, end, now=now)
-        except errors.BookingError:
-            continue
-        free.append(resource)
-    return free
+    return availability.free_among(candidates=candidates, start=start, end=end, now=now)
 
 
-def nearest_free_alternatives(*, resource, start, end, now=None, limit=3):
+def nearest_free_alternatives(
+    *, resource: Resource, start: datetime, end: datetime, now: datetime | None = None, limit: int = 3
+) -> tuple[list[datetime], list[Resource]]:
     """After "slot taken": the same length on this resource at the nearest free
     starts (that day and the next bookable days), and other resources of the
     same kind free at the asked time."""
     now = now or timezone.now()
-    length = rules.length_of(start, end)
-    same_resource = []
-    day = start.astimezone(rules.site_zone()).date()
-    for offset in range(8):
-        starts = [
-            s.start
-            for s in resource_free_starts(resource=resource, day=day + timedelta(days=offset), now=now)
-            if length in s.durations
-        ]
-        same_resource.extend(starts)
-        if len(same_resource) >= limit * 2 or (offset and same_resource):
-            break
-    same_resource.sort(key=lambda s: abs(s - start))
+    same_resource = availability.nearest_free_starts(resource=resource, start=start, end=end, now=now, limit=limit)
     others = [
         r for r in resources_free_between(start=start, end=end, kind=resource.kind, now=now) if r.pk != resource.pk
     ]
-    return sorted(same_resource[:limit]), others[:limit]
+    return same_resource, others[:limit]
 
 
 def booking_get(*, booking_id, user=None):
@@ -415,6 +289,26 @@ def user_booking_history(*, user, limit=10):
     )
 
 
+def bookings_starting_within(*, now: datetime, window: timedelta) -> QuerySet[Booking]:
+    """Confirmed bookings starting in (now, now + window], made before the window opened
+    (one made inside it just got its confirmation, which said it all); user loaded."""
+    return Booking.objects.filter(
+        status=BookingStatus.CONFIRMED, start__gt=now, start__lte=now + window, created_at__lt=F("start") - window
+    ).select_related("user")
+
+
+def bookings_ending_within(*, now: datetime, window: timedelta) -> QuerySet[Booking]:
+    """Active equipment bookings (things to bring back) ending in (now, now + window],
+    longer than the window; user loaded."""
+    return Booking.objects.filter(
+        status=BookingStatus.ACTIVE,
+        end__gt=now,
+        end__lte=now + window,
+        resource__kind=ResourceKind.EQUIPMENT,
+        start__lt=F("end") - window,
+    ).select_related("user")
+
+
 def bookings_pending_approval(*, limit=None):
     qs = Booking.objects.filter(status=BookingStatus.PENDING).select_related("resource", "user").order_by("start")
     return list(qs[:limit] if limit else qs)
@@ -437,33 +331,3 @@ def bookings_on_day(*, day):
 
 def _hours_prefetch():
     return Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens"))
-
-
-def _live_bookings(*, resource_ids, start, end):
-    """Live bookings of these resources whose held time meets [start, end)."""
-    return Booking.objects.filter(
-        Q(resource_id__in=resource_ids),
-        status__in=LIVE_STATUSES,
-        start__lt=end,
-        blocked_until__gt=start,
-    ).order_by("start")
-
-
-def _subtract(intervals, taken):
-    """The parts of sorted `intervals` not covered by any of `taken`."""
-    result = []
-    for interval in intervals:
-        pieces = [interval]
-        for block in taken:
-            next_pieces = []
-            for piece in pieces:
-                if block.end <= piece.start or block.start >= piece.end:
-                    next_pieces.append(piece)
-                    continue
-                if block.start > piece.start:
-                    next_pieces.append(Interval(piece.start, block.start))
-                if block.end < piece.end:
-                    next_pieces.append(Interval(block.end, piece.end))
-            pieces = next_pieces
-        result.extend(pieces)
-    return result

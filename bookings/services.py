@@ -12,9 +12,8 @@ from datetime import UTC, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings import errors, rules
+from bookings import availability, errors, rules
 from bookings.models import (
-    LIVE_STATUSES,
     REASON_END_TIME,
     REASON_NO_CHECK_IN,
     REASON_NOT_APPROVED,
@@ -27,7 +26,7 @@ from bookings.models import (
     ResourceAlias,
     name_key,
 )
-from bookings.signals import bookings_transitioned
+from bookings.signals import booking_receipt_resolved, bookings_transitioned
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +41,11 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
     Needs approval → pending, otherwise confirmed. Overlap with a live booking
     (buffer included) raises SlotTaken: checked here for a clear answer and,
     on PostgreSQL, enforced by the exclusion constraint, which decides races.
-    `receipt=False`: the interface the user booked in already shows them the
-    result in their chat (the bot), so listeners send no separate receipt.
+    `receipt=False`: the interface the user booked in shows them the result in
+    their chat itself (the bot's reply is the receipt). Listeners still write
+    the receipt, held, in this transaction; the interface then reports
+    booking_receipt_shown or booking_receipt_owed, and if it never does (its
+    process died) the held receipt goes out when the hold ends.
     """
     now = now or timezone.now()
     rules.validate_booking_times(resource, start, end, now=now)
@@ -60,7 +62,7 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
             # (PostgreSQL aborts one with 40P01); queued on the resource's row they
             # cannot, and the loser meets the winner's row as `slot_taken`.
             _lock_resource(resource)
-            if _overlapping_live_bookings(resource, start, blocked_until).exists():
+            if availability.live_bookings_meeting(resource_ids=[resource.pk], start=start, end=blocked_until).exists():
                 raise errors.SlotTaken()
             booking = Booking.objects.create(
                 resource=resource,
@@ -80,19 +82,19 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
     return booking
 
 
+def booking_receipt_shown(*, booking: Booking) -> None:
+    """The interface's own receipt of `booking` (made with receipt=False) arrived: the held one is not sent."""
+    booking_receipt_resolved.send(sender=Booking, booking=booking, shown=True)
+
+
+def booking_receipt_owed(*, booking: Booking) -> None:
+    """The interface could not show `booking`'s result (its reply failed): the held receipt goes out now."""
+    booking_receipt_resolved.send(sender=Booking, booking=booking, shown=False)
+
+
 def _lock_resource(resource):
     """Row lock on the resource until the transaction ends (SQLite's IMMEDIATE transactions already serialise)."""
     list(Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk", flat=True))
-
-
-def _overlapping_live_bookings(resource, start, blocked_until):
-    """Live bookings of `resource` whose held time meets [start - buffer, blocked_until)."""
-    return Booking.objects.filter(
-        resource=resource,
-        status__in=LIVE_STATUSES,
-        start__lt=blocked_until,
-        blocked_until__gt=start,
-    )
 
 
 def booking_cancel(*, booking, by, reason="", now=None):

@@ -9,6 +9,12 @@ from django.dispatch import Signal
 # Sent after one or more bookings moved from one status to another.
 # Arguments: bookings (list of Booking, resource and user loaded), from_status
 # ("" when the booking was just created), to_status, by (User or None for the
-# system), reason (str), at (datetime), receipt (bool: False when the owner
-# already sees a new booking's result in their chat, so no receipt is sent).
+# system), reason (str), at (datetime), receipt (bool: False when the interface
+# the booking was made in shows its result itself, the bot's reply: its receipt
+# is then held until booking_receipt_resolved says whether that reply arrived).
 bookings_transitioned = Signal()
+
+# Sent when the interface a booking was made in (receipt=False) knows whether it
+# showed the booking's result. Arguments: booking, shown (bool: True → the held
+# receipt is not needed; False → it is owed, send it now).
+booking_receipt_resolved = Signal()

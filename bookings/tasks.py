@@ -11,6 +11,7 @@ import logging
 from celery import shared_task
 
 from bookings import services
+from core import tasknames
 
 logger = logging.getLogger(__name__)
 
@@ -24,21 +25,21 @@ def _run(name, sweep):
     return changed
 
 
-@shared_task(name="bookings.tasks.start_due", **SWEEP_OPTIONS)
+@shared_task(name=tasknames.START_DUE, **SWEEP_OPTIONS)
 def start_due():
     return _run("start_due", services.bookings_start_due)
 
 
-@shared_task(name="bookings.tasks.complete_ended", **SWEEP_OPTIONS)
+@shared_task(name=tasknames.COMPLETE_ENDED, **SWEEP_OPTIONS)
 def complete_ended():
     return _run("complete_ended", services.bookings_complete_ended)
 
 
-@shared_task(name="bookings.tasks.expire_no_shows", **SWEEP_OPTIONS)
+@shared_task(name=tasknames.EXPIRE_NO_SHOWS, **SWEEP_OPTIONS)
 def expire_no_shows():
     return _run("expire_no_shows", services.bookings_expire_no_shows)
 
 
-@shared_task(name="bookings.tasks.expire_unapproved", **SWEEP_OPTIONS)
+@shared_task(name=tasknames.EXPIRE_UNAPPROVED, **SWEEP_OPTIONS)
 def expire_unapproved():
     return _run("expire_unapproved", services.bookings_expire_unapproved)

@@ -31,6 +31,7 @@ from bot.handlers.base import Expired, respond
 from bot.ratelimit import SharedRateLimiter
 from bot.sync import close_db_threads_on_shutdown
 from core.services import SUPPORTED_LANGUAGES
+from core.telegram_urls import telegram_file_url
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ def build_application(
         Application.builder()
         .token(token or settings.TELEGRAM_BOT_TOKEN)
         .base_url(base_url or settings.TELEGRAM_BASE_URL)
-        .base_file_url(base_file_url or _file_url_for(base_url) or settings.TELEGRAM_BASE_FILE_URL)
+        .base_file_url(base_file_url or telegram_file_url(base_url) or settings.TELEGRAM_BASE_FILE_URL)
         .concurrent_updates(settings.BOT_CONCURRENT_UPDATES)
         .post_shutdown(close_db_threads_on_shutdown)
     )
@@ -133,9 +134,3 @@ async def set_commands(application):
             except TelegramError as error:
                 # A server without this method (or a hiccup) must not keep the bot from starting.
                 logger.warning("setMyCommands (%s, %s) failed: %s", scope.type, language, error)
-
-
-def _file_url_for(base_url):
-    if base_url and base_url.endswith("/bot"):
-        return base_url[: -len("/bot")] + "/file/bot"
-    return None

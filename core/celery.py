@@ -11,6 +11,8 @@ import os
 from celery import Celery
 from kombu import Queue
 
+from core import tasknames
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
 
 app = Celery("core")
@@ -21,11 +23,11 @@ app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
 app.conf.task_default_queue = "default"
 app.conf.task_default_routing_key = "default"
 app.conf.task_routes = {
-    "bookings.tasks.start_due": {"queue": "active"},
-    "bookings.tasks.complete_ended": {"queue": "completed"},
-    "bookings.tasks.expire_no_shows": {"queue": "expired"},
-    "bookings.tasks.expire_unapproved": {"queue": "expired"},
-    "notifications.tasks.*": {"queue": "notifications"},
+    tasknames.START_DUE: {"queue": "active"},
+    tasknames.COMPLETE_ENDED: {"queue": "completed"},
+    tasknames.EXPIRE_NO_SHOWS: {"queue": "expired"},
+    tasknames.EXPIRE_UNAPPROVED: {"queue": "expired"},
+    tasknames.NOTIFICATIONS_PATTERN: {"queue": "notifications"},
 }
 app.autodiscover_tasks()
 

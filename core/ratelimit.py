@@ -3,7 +3,7 @@
 Telegram allows about 30 messages a second overall, about one a second in a
 chat and 20 a minute in a group, and it counts them per bot token: the
 notification workers and the bot's own replies draw on the same budget. So
-both use these buckets (notifications/services.py and bot/ratelimit.py);
+both use these buckets (notifications/delivery.py and bot/ratelimit.py);
 the module sits in core/ because neither of them may import the other.
 
 Each limit is a GCRA bucket (a "theoretical arrival time" per key);

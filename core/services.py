@@ -63,6 +63,12 @@ def _create_telegram_user(telegram_id, language, fields):
         return User.objects.get(telegram_id=telegram_id)
 
 
+def users_set_reachable(*, user_ids, reachable: bool) -> int:
+    """Mark these users (un)reachable in their private chat (403 "bot was blocked", or a message
+    from them again); returns how many rows changed."""
+    return User.objects.filter(pk__in=list(user_ids)).exclude(is_reachable=reachable).update(is_reachable=reachable)
+
+
 def user_set_preferences(*, user, language_code=None, time_zone=None):
     """Change the user's language and/or time zone; values are validated by the model."""
     changed = []

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core import tasknames
 from core.env import (
     env_bool,
     env_database,
@@ -21,6 +22,7 @@ from core.env import (
     env_time_zone,
     env_url,
 )
+from core.telegram_urls import telegram_file_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SLOTBOT_VAR_DIR", str(BASE_DIR / "var")))
@@ -224,32 +226,32 @@ SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 5 if DEBUG else 15, m
 _SWEEP_OPTIONS = {"expires": SWEEP_INTERVAL_SECONDS * 2}
 CELERY_BEAT_SCHEDULE = {
     "bookings-start-due": {
-        "task": "bookings.tasks.start_due",
+        "task": tasknames.START_DUE,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "bookings-complete-ended": {
-        "task": "bookings.tasks.complete_ended",
+        "task": tasknames.COMPLETE_ENDED,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "bookings-expire-no-shows": {
-        "task": "bookings.tasks.expire_no_shows",
+        "task": tasknames.EXPIRE_NO_SHOWS,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "bookings-expire-unapproved": {
-        "task": "bookings.tasks.expire_unapproved",
+        "task": tasknames.EXPIRE_UNAPPROVED,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "notifications-reminders": {
-        "task": "notifications.tasks.create_reminders",
+        "task": tasknames.CREATE_REMINDERS,
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
     "notifications-requeue": {
-        "task": "notifications.tasks.requeue_undelivered",
+        "task": tasknames.REQUEUE_UNDELIVERED,
         "schedule": env_int("NOTIFICATION_REQUEUE_INTERVAL_SECONDS", 10 if DEBUG else 30, minimum=1),
     },
 }
@@ -314,11 +316,8 @@ LOGGING = {
 }
 
 # --- Bot ------------------------------------------------------------------------
-# Files are served beside the Bot API: .../bot<token>/method → .../file/bot<token>/path.
 TELEGRAM_BASE_FILE_URL = env_url(
-    "TELEGRAM_BASE_FILE_URL",
-    TELEGRAM_BASE_URL[: -len("/bot")] + "/file/bot" if TELEGRAM_BASE_URL.endswith("/bot") else TELEGRAM_BASE_URL,
-    schemes=("http", "https"),
+    "TELEGRAM_BASE_FILE_URL", telegram_file_url(TELEGRAM_BASE_URL) or TELEGRAM_BASE_URL, schemes=("http", "https")
 )
 # The bot's replies draw on the same TELEGRAM_RATE_* buckets as the notification
 # workers (bot/ratelimit.py), and are retried after a 429's retry_after.
@@ -326,6 +325,9 @@ TELEGRAM_RATE_LIMIT = env_bool("TELEGRAM_RATE_LIMIT", True)
 # Per-user flood limit: more than BOT_FLOOD_LIMIT updates in the window get a polite "slow down".
 BOT_FLOOD_LIMIT = env_int("BOT_FLOOD_LIMIT", 20, minimum=1)
 BOT_FLOOD_WINDOW_SECONDS = env_float("BOT_FLOOD_WINDOW_SECONDS", 10.0, minimum=0.1, maximum=3600.0)
+# A booking made in the bot gets its receipt from the bot's reply; its outbox copy is
+# held this long, sent at once if that reply fails, or after the hold if the bot died.
+BOT_RECEIPT_HOLD_SECONDS = env_int("BOT_RECEIPT_HOLD_SECONDS", 30, minimum=1)
 # Updates handled at once by one bot process (one user's flood cannot block the rest).
 BOT_CONCURRENT_UPDATES = env_int("BOT_CONCURRENT_UPDATES", 64, minimum=1)
 # Threads (and so database connections) one bot process uses for ORM work, so

@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from notifications import services
+from notifications import recovery
 from notifications.models import Notification
 
 
@@ -38,7 +38,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry delivery (an 'outcome unknown' row may then arrive twice)"))
     def retry(self, request, queryset):
-        changed = services.notifications_retry(notifications=queryset)
+        changed = recovery.notifications_retry(notifications=queryset)
         self.message_user(
             request,
             ngettext("%(count)d notification queued again.", "%(count)d notifications queued again.", changed)

@@ -1,7 +1,7 @@
 """Putting delivery work on the `notifications` queue, by task name.
 
-By name, so the outbox services need not import the tasks module (which
-imports them). Publishing never raises into the caller: when the broker is
+By name (core.tasknames), so the outbox services need not import the tasks
+module (which imports them). Publishing never raises into the caller: when the broker is
 down the row stays pending in the outbox and the periodic requeue task
 (notifications.tasks.requeue_undelivered) sends it once the broker is back.
 
@@ -11,7 +11,7 @@ as one `fan_out` task per chunk of ids: committing the sweep then costs a
 handful of publishes instead of one per row, and a worker turns each chunk
 into its `deliver` tasks over a single broker connection. Delivery itself is
 unchanged — one task per row, the claim deciding who sends — so the
-exactly-once and per-chat-order rules of notifications.services hold as before.
+exactly-once and per-chat-order rules of notifications.delivery hold as before.
 """
 
 import logging
@@ -21,11 +21,13 @@ from django.conf import settings
 from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
+from core import tasknames
+
 logger = logging.getLogger(__name__)
 
-DELIVER_TASK = "notifications.tasks.deliver"
-FAN_OUT_TASK = "notifications.tasks.fan_out"
-DIGEST_TASK = "notifications.tasks.deliver_admin_digest"
+DELIVER_TASK = tasknames.DELIVER
+FAN_OUT_TASK = tasknames.FAN_OUT
+DIGEST_TASK = tasknames.DELIVER_ADMIN_DIGEST
 PUBLISH_ERRORS = (OperationalError, KombuError, RedisError, OSError)
 # Up to DIRECT_MAX rows are queued one task each; more go out in fan-out chunks.
 DIRECT_MAX = 20

@@ -2,25 +2,31 @@
 
 Connected in NotificationsConfig.ready(). `bookings_transitioned` is sent
 inside the transaction of the change, so the rows commit or roll back with it.
+`booking_receipt_resolved` (the bot's reply to a new booking arrived or not)
+skips or releases that booking's held receipt.
 """
 
 from celery.signals import task_failure
 
-from bookings.signals import bookings_transitioned
-from notifications import services
+from bookings.signals import booking_receipt_resolved, bookings_transitioned
+from notifications import outbox
 from notifications.models import NotificationKind
 
 
 def on_bookings_transitioned(sender, *, bookings, from_status, to_status, by=None, reason="", receipt=True, **kwargs):
-    services.notifications_for_transition(
+    outbox.notifications_for_transition(
         bookings=bookings, from_status=from_status, to_status=to_status, by=by, reason=reason, receipt=receipt
     )
+
+
+def on_booking_receipt_resolved(sender, *, booking, shown, **kwargs):
+    outbox.notifications_receipt_resolve(booking=booking, shown=shown)
 
 
 def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
     """Tell the admin group that a task crashed (the delivery tasks' own crashes too, digested)."""
     task_name = getattr(sender, "name", str(sender))
-    services.admin_alert(
+    outbox.admin_alert(
         kind=NotificationKind.ADMIN_TASK_FAILED,
         key=f"task:{task_id}",
         payload={"task": task_name, "error": exception.__class__.__name__},
@@ -29,4 +35,5 @@ def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
 
 def connect():
     bookings_transitioned.connect(on_bookings_transitioned, dispatch_uid="notifications.transitions")
+    booking_receipt_resolved.connect(on_booking_receipt_resolved, dispatch_uid="notifications.receipts")
     task_failure.connect(on_task_failure, dispatch_uid="notifications.task_failure", weak=False)

@@ -1,4 +1,5 @@
-"""Celery tasks of the notifications queue: thin wrappers over notifications.services.
+"""Celery tasks of the notifications queue: thin wrappers over the outbox services
+(notifications.outbox, .delivery, .recovery).
 
 fan_out turns a chunk of row ids (a big batch queued by one publish, see
 notifications.queue) into one deliver task per row.
@@ -11,36 +12,37 @@ next_attempt_at also lets requeue_undelivered find it if that message is lost.
 
 from celery import shared_task
 
-from notifications import queue, services
+from core import tasknames
+from notifications import delivery, outbox, queue, recovery
 
 IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
 
-@shared_task(name="notifications.tasks.deliver", bind=True, **IDEMPOTENT)
+@shared_task(name=tasknames.DELIVER, bind=True, **IDEMPOTENT)
 def deliver(self, notification_id):
-    retry_in = services.notification_deliver(notification_id=notification_id)
+    retry_in = delivery.notification_deliver(notification_id=notification_id)
     if retry_in is not None:
         self.apply_async((notification_id,), countdown=retry_in)
 
 
-@shared_task(name="notifications.tasks.fan_out", **IDEMPOTENT)
+@shared_task(name=tasknames.FAN_OUT, **IDEMPOTENT)
 def fan_out(notification_ids):
     queue.publish_deliveries(notification_ids)
 
 
-@shared_task(name="notifications.tasks.deliver_admin_digest", bind=True, **IDEMPOTENT)
+@shared_task(name=tasknames.DELIVER_ADMIN_DIGEST, bind=True, **IDEMPOTENT)
 def deliver_admin_digest(self):
-    retry_in = services.admin_digest_deliver()
+    retry_in = delivery.admin_digest_deliver()
     if retry_in is not None:
         self.apply_async(countdown=retry_in)
 
 
-@shared_task(name="notifications.tasks.create_reminders", **IDEMPOTENT)
+@shared_task(name=tasknames.CREATE_REMINDERS, **IDEMPOTENT)
 def create_reminders():
-    return services.notifications_create_reminders()
+    return outbox.notifications_create_reminders()
 
 
-@shared_task(name="notifications.tasks.requeue_undelivered", **IDEMPOTENT)
+@shared_task(name=tasknames.REQUEUE_UNDELIVERED, **IDEMPOTENT)
 def requeue_undelivered():
-    queued, uncertain = services.notifications_requeue()
+    queued, uncertain = recovery.notifications_requeue()
     return {"queued": queued, "uncertain": uncertain}

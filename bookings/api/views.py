@@ -6,7 +6,6 @@ turns each into the JSON error body. A user reaches only their own bookings
 """
 
 from django.http import JsonResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -20,7 +19,7 @@ from bookings.api import serializers as s
 from bookings.api.errors import error_body
 from bookings.api.pagination import BoundedLimitOffsetPagination
 from bookings.api.permissions import IsStaff
-from bookings.rules import site_zone
+from bookings.rules import today_in
 
 # At most 18 digits: every such id fits a bigint, so a longer one is simply not found.
 ID_PATTERN = "[0-9]{1,18}"
@@ -46,10 +45,6 @@ def parse(serializer_class, data):
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
-
-
-def site_today():
-    return timezone.now().astimezone(site_zone()).date()
 
 
 class ResourceViewSet(viewsets.GenericViewSet):
@@ -90,7 +85,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
     @action(detail=True, methods=["get"])
     def availability(self, request, pk):
         resource = self._resource(pk)
-        day = parse(s.DayQuerySerializer, request.query_params).get("date") or site_today()
+        day = parse(s.DayQuerySerializer, request.query_params).get("date") or today_in()
         free = selectors.resource_free_intervals(resource=resource, day=day)
         return Response(s.ResourceAvailabilitySerializer({"resource": resource.pk, "date": day, "free": free}).data)
 

@@ -6,9 +6,13 @@ messages) and `respond` (for button presses) run the view in the database
 thread with the user's language active, then send the screen, or edit the
 pressed message in place and answer the callback query. Domain errors and
 stale buttons become short answers here, so views stay straight-line code.
+A screen that is a new booking's receipt (`receipt_of`) reports after the
+send or edit whether it arrived, so the booking's held outbox receipt is
+dropped, or sent when the reply failed (bookings.services.booking_receipt_*).
 """
 
 import logging
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -17,6 +21,7 @@ from telegram import ForceReply, InlineKeyboardMarkup
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
+from bookings import services
 from bookings.errors import BookingError
 from bot import texts
 from bot.sync import db
@@ -59,6 +64,8 @@ class Screen:
     ask: str | None = None
     # Answering a typed question edits the message that asked it (e.g. the admin alert).
     edit_message_id: int | None = None
+    # The booking this screen is the receipt of (just booked in the bot): see _showing.
+    receipt_of: object | None = None
 
     @property
     def markup(self):
@@ -111,10 +118,11 @@ async def reply(update, context, view, *args):
     if screen is None:
         return
     chat_id = update.effective_chat.id
-    if screen.edit_message_id:
-        await edit_message(context.bot, chat_id, screen.edit_message_id, screen)
-    else:
-        await send(context.bot, chat_id, screen.text or screen.notice, screen.markup)
+    async with _showing(screen):
+        if screen.edit_message_id:
+            await edit_message(context.bot, chat_id, screen.edit_message_id, screen)
+        else:
+            await send(context.bot, chat_id, screen.text or screen.notice, screen.markup)
     if screen.ask:
         await send(context.bot, update.effective_chat.id, screen.ask, ForceReply(selective=True))
 
@@ -124,10 +132,31 @@ async def respond(update, context, view, *args):
     query = update.callback_query
     screen = await render(update, view, *args)
     if screen.text is not None:
-        await edit_or_send(context.bot, query, screen)
+        async with _showing(screen):
+            await edit_or_send(context.bot, query, screen)
     if screen.ask:
         await send(context.bot, update.effective_chat.id, screen.ask, ForceReply(selective=True))
     await query.answer(texts.notice(screen.notice) or None, show_alert=screen.alert)
+
+
+@asynccontextmanager
+async def _showing(screen):
+    """Around showing a screen: if it is a booking's receipt, report whether it arrived.
+
+    Any error counts as not shown (the held receipt is sent; after a timeout
+    that reply may have arrived too, a duplicate rather than a booking without
+    its message) and is re-raised for the error handler's apology. A cancelled
+    task (shutdown) reports nothing: the receipt goes out when the hold ends.
+    """
+    if screen.receipt_of is None:
+        yield
+        return
+    try:
+        yield
+    except Exception:
+        await db(services.booking_receipt_owed)(booking=screen.receipt_of)
+        raise
+    await db(services.booking_receipt_shown)(booking=screen.receipt_of)
 
 
 async def send(bot, chat_id, text, markup=None):

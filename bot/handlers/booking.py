@@ -87,7 +87,7 @@ def book(actor, resource_id, start, minutes):
 
 def typed_book(actor, words):
     """/book <resource> <date> <time> <length>: book at once, or say what could not be read."""
-    today = timezone.now().astimezone(actor.zone).date()
+    today = rules.today_in(actor.zone)
     try:
         request = parse_book(words, today=today)
     except BookSyntaxError as error:
@@ -125,7 +125,7 @@ def _book(actor, resource, start, end):
             text += "\n" + texts.check_in_by(texts.clock(booking.check_in_deadline, actor.zone))
     rows = keyboards.grid(booking_actions(booking, timezone.now()), 2)
     rows += [[cb.button(texts.MENU_MY, cb.MY, 0)], keyboards.to_menu()]
-    return Screen(text, rows)
+    return Screen(text, rows, receipt_of=booking)
 
 
 def alternatives(actor, resource, start, end):

@@ -1,8 +1,6 @@
 """/resources: kinds → categories → a paginated list → a resource card with a Book button."""
 
-from django.utils import timezone
-
-from bookings import selectors
+from bookings import rules, selectors
 from bookings.models import ResourceKind
 from bot import callbacks as cb
 from bot import keyboards, texts
@@ -48,7 +46,7 @@ def resource_card(actor, resource_id):
     resource = selectors.resource_get(resource_id=resource_id)
     if resource is None:
         raise Expired()
-    first_day = timezone.now().astimezone(actor.zone).date()
+    first_day = rules.today_in(actor.zone)
     rows = [
         [cb.button(texts.BOOK, cb.CALENDAR, resource.pk, month_of(first_day))],
         keyboards.back(cb.RESOURCES, KINDS.index(resource.kind), 0, 0),

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 
-from bookings import selectors
+from bookings import rules, selectors
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.handlers.base import Screen, paginate, reply, view_only
@@ -15,7 +15,7 @@ PER_PAGE = 8
 
 
 def free_days(actor):
-    today = timezone.now().astimezone(actor.zone).date()
+    today = rules.today_in(actor.zone)
     buttons = [
         cb.button(texts.day_label(day), cb.FREE_FROM, day)
         for day in (today + timedelta(days=n) for n in range(DAYS_SHOWN))

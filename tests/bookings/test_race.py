@@ -10,7 +10,7 @@ IntegrityError or "database is locked") and no live bookings overlap.
 import pytest
 from django.db import IntegrityError, transaction
 
-from bookings import errors, services
+from bookings import availability, errors, services
 from bookings.models import Booking, BookingStatus
 
 from .concurrency import run_together
@@ -66,7 +66,7 @@ def test_clients_booking_back_to_back_slots_with_a_buffer_get_one_booking(make_r
 @pytest.mark.postgres
 def test_a_race_the_pre_check_misses_still_ends_as_slot_taken(resource, clients, at, now, monkeypatch):
     """Without the service's friendly pre-check every loss goes through the constraint."""
-    monkeypatch.setattr(services, "_overlapping_live_bookings", lambda *args: Booking.objects.none())
+    monkeypatch.setattr(availability, "live_bookings_meeting", lambda **kwargs: Booking.objects.none())
     assert_one_winner(race(resource, clients, [(at(10), at(11)), (at(10, 30), at(11, 30))], now))
 
 

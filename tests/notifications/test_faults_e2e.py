@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bookings.models import BookingStatus
 from core.models import User
-from notifications import services
+from notifications import recovery
 from notifications.models import Notification, NotificationKind, NotificationStatus
 from tests.notifications.conftest import grid_now
 from tests.notifications.harness import RedisServer, Worker, process_env, publishing_to, wait_for
@@ -74,7 +74,7 @@ def test_worker_killed_mid_batch_and_restarted_delivers_each_message_once(stack,
 
     # What beat's requeue task does after a lease: settle the rows the dead
     # worker held (not resent), queue the pending ones (their tasks died unacked).
-    queued, uncertain = services.notifications_requeue(lease=timedelta(0), grace=timedelta(0))
+    queued, uncertain = recovery.notifications_requeue(lease=timedelta(0), grace=timedelta(0))
     assert uncertain == 2 and queued > 0
     stack.worker.start()
     wait_until_settled(stack)
@@ -102,7 +102,7 @@ def test_worker_killed_at_a_random_moment_sends_nothing_twice_and_loses_nothing_
     stack.worker.kill()
     wait_until_telegram_answered_everything(stack)
 
-    services.notifications_requeue(lease=timedelta(0), grace=timedelta(0))  # beat's requeue, after the lease
+    recovery.notifications_requeue(lease=timedelta(0), grace=timedelta(0))  # beat's requeue, after the lease
     stack.worker.start()
     wait_until_settled(stack)
     wait_until_telegram_answered_everything(stack)
@@ -152,7 +152,7 @@ def test_redis_down_while_bookings_are_made_then_back_delivers_everything_once(
             assert Notification.objects.filter(status=NotificationStatus.PENDING).count() == len(people)
 
             own_redis.start()  # the worker reconnects on its own
-            services.notifications_requeue(grace=timedelta(0))  # beat's periodic requeue
+            recovery.notifications_requeue(grace=timedelta(0))  # beat's periodic requeue
             wait_until_settled(stack)
     finally:
         worker.stop()

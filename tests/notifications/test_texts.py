@@ -3,10 +3,11 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from bookings import services as bookings_services
 from notifications import texts
-from notifications.models import Notification, NotificationKind
+from notifications.models import Notification, NotificationKind, NotificationStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(make_user, make_
 def test_the_same_transition_never_creates_a_second_notification(make_user, make_resource, at, now):
     user = make_user(telegram_id=3)
     booking = bookings_services.booking_create(user=user, resource=make_resource(), start=at(10), end=at(11), now=now)
-    from notifications.services import notifications_for_transition
+    from notifications.outbox import notifications_for_transition
 
     notifications_for_transition(bookings=[booking], from_status="", to_status=booking.status)
 
@@ -92,8 +93,20 @@ def test_a_booking_made_in_the_bot_gets_no_second_receipt_but_admins_still_hear(
         user=user, resource=needs_approval, start=at(10), end=at(11), now=now, receipt=False
     )
 
-    rows = set(Notification.objects.values_list("booking_id", "chat_id", "kind"))
-    assert rows == {(requested.pk, -4242, NotificationKind.ADMIN_APPROVAL)}, "the bot's reply is the user's receipt"
+    rows = set(
+        Notification.objects.filter(status=NotificationStatus.PENDING).values_list("booking_id", "chat_id", "kind")
+    )
+    assert rows == {
+        (requested.pk, -4242, NotificationKind.ADMIN_APPROVAL),
+        (in_bot.pk, 7002, NotificationKind.CONFIRMED),
+        (requested.pk, 7002, NotificationKind.PENDING),
+    }
+    held = Notification.objects.filter(chat_id=7002)
+    assert all(row.next_attempt_at > timezone.now() for row in held), "held while the bot's reply is on its way"
+    # The bot's reply is the user's receipt: once it arrived, the held copies are not sent.
+    bookings_services.booking_receipt_shown(booking=in_bot)
+    bookings_services.booking_receipt_shown(booking=requested)
+    assert set(held.values_list("status", flat=True)) == {NotificationStatus.SKIPPED}
     # Later changes still reach the owner in the chat.
     bookings_services.booking_cancel(booking=in_bot, by=make_user(is_staff=True), now=now)
     assert Notification.objects.filter(booking=in_bot, chat_id=7002, kind=NotificationKind.CANCELLED).exists()

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core.celery import QUEUES
+from core.telegram_urls import telegram_file_url
 
 STOP_TIMEOUT = 10
 
@@ -113,7 +114,7 @@ class Command(BaseCommand):
         env.setdefault("TELEGRAM_BOT_TOKEN", settings.TELEGRAM_BOT_TOKEN or "123456:slotbot-sandbox-development-token")
         if not no_sandbox:
             env["TELEGRAM_BASE_URL"] = f"http://{host}:{sandbox_port}/bot"
-            env["TELEGRAM_BASE_FILE_URL"] = f"http://{host}:{sandbox_port}/file/bot"
+            env["TELEGRAM_BASE_FILE_URL"] = telegram_file_url(env["TELEGRAM_BASE_URL"])
         return env
 
     def _banner(self, host, web_port, sandbox_port, no_sandbox):

@@ -1,0 +1,18 @@
+"""The Celery task names, defined once: the tasks register under them, core.celery routes them,
+settings' beat schedule runs them and notifications.queue publishes them.
+
+Plain constants, importable from settings before Django is set up.
+"""
+
+START_DUE = "bookings.tasks.start_due"
+COMPLETE_ENDED = "bookings.tasks.complete_ended"
+EXPIRE_NO_SHOWS = "bookings.tasks.expire_no_shows"
+EXPIRE_UNAPPROVED = "bookings.tasks.expire_unapproved"
+
+DELIVER = "notifications.tasks.deliver"
+FAN_OUT = "notifications.tasks.fan_out"
+DELIVER_ADMIN_DIGEST = "notifications.tasks.deliver_admin_digest"
+CREATE_REMINDERS = "notifications.tasks.create_reminders"
+REQUEUE_UNDELIVERED = "notifications.tasks.requeue_undelivered"
+# Every notifications task goes to the `notifications` queue (core.celery).
+NOTIFICATIONS_PATTERN = "notifications.tasks.*"

@@ -1,0 +1,188 @@
+"""Creating rows of the notification outbox: what each booking change, reminder and alert says, to whom.
+
+Rows are inserted in the caller's transaction (the booking change they
+report), with ON CONFLICT DO NOTHING on `dedupe_key`, and queued for
+delivery on commit: one task per row, or for a big batch one fan-out task per
+chunk of rows (notifications.queue) that a worker turns into per-row tasks.
+Delivering them is notifications.delivery; recovering lost ones,
+notifications.recovery.
+
+A booking made in the bot (receipt=False) is answered by the bot's reply,
+which is its receipt. So that no booking exists without its message, the
+receipt row is written all the same, but *held*: due only after
+BOT_RECEIPT_HOLD_SECONDS and not queued. The bot then reports (the
+booking_receipt_resolved signal) that its reply arrived — the row is skipped —
+or failed — the row is due now and queued. If the bot dies in between, the
+requeue task sends it once the hold is over.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from bookings import selectors
+from bookings.models import BookingStatus
+from notifications import queue
+from notifications.models import DIGEST_KINDS, Notification, NotificationKind, NotificationStatus
+
+# (from_status, to_status) → kind of the message to the booking's user ("" = created).
+_USER_KINDS = {
+    ("", BookingStatus.CONFIRMED): NotificationKind.CONFIRMED,
+    ("", BookingStatus.PENDING): NotificationKind.PENDING,
+    (BookingStatus.PENDING, BookingStatus.CONFIRMED): NotificationKind.APPROVED,
+    (BookingStatus.PENDING, BookingStatus.REJECTED): NotificationKind.REJECTED,
+    (BookingStatus.PENDING, BookingStatus.EXPIRED): NotificationKind.NOT_APPROVED,
+    (BookingStatus.PENDING, BookingStatus.CANCELLED): NotificationKind.CANCELLED,
+    (BookingStatus.CONFIRMED, BookingStatus.CANCELLED): NotificationKind.CANCELLED,
+    (BookingStatus.CONFIRMED, BookingStatus.ACTIVE): NotificationKind.ACTIVE,
+    (BookingStatus.CONFIRMED, BookingStatus.EXPIRED): NotificationKind.EXPIRED,
+    (BookingStatus.ACTIVE, BookingStatus.COMPLETED): NotificationKind.COMPLETED,
+}
+# The receipt of a new booking, the kind a held row has.
+_RECEIPT_KINDS = (_USER_KINDS[("", BookingStatus.CONFIRMED)], _USER_KINDS[("", BookingStatus.PENDING)])
+_ADMIN_KINDS = {
+    ("", BookingStatus.PENDING): NotificationKind.ADMIN_APPROVAL,
+    (BookingStatus.CONFIRMED, BookingStatus.EXPIRED): NotificationKind.ADMIN_NO_SHOW,
+}
+
+
+def dedupe_key(booking_id, kind):
+    """Statuses never repeat for a booking, so (booking, kind) names one message."""
+    return f"{booking_id}:{kind}"
+
+
+def user_chat_id(user):
+    """The user's private chat with the bot (in Telegram it equals their user id)."""
+    return user.telegram_chat_id or user.telegram_id
+
+
+def notifications_for_transition(*, bookings, from_status, to_status, by=None, reason="", receipt=True):
+    """Outbox rows for a status change, in the caller's transaction; delivery queued on commit."""
+    key = (from_status, to_status)
+    rows = []
+    user_kind = _USER_KINDS.get(key)
+    if user_kind:
+        payload = (
+            {"reason": reason} if reason and to_status in (BookingStatus.REJECTED, BookingStatus.CANCELLED) else {}
+        )
+        # A new booking whose interface shows the result itself: its receipt waits for word from it.
+        held_until = timezone.now() + timedelta(seconds=settings.BOT_RECEIPT_HOLD_SECONDS)
+        due = held_until if not from_status and not receipt else None
+        rows += [
+            _user_row(b, user_kind, payload, due=due)
+            for b in bookings
+            if user_chat_id(b.user) and not _answered_where_made(b, from_status, by)
+        ]
+    admin_kind = _ADMIN_KINDS.get(key)
+    if admin_kind and settings.TELEGRAM_ADMIN_CHAT_ID:
+        rows += [_admin_row(admin_kind, dedupe_key(b.pk, admin_kind), booking=b) for b in bookings]
+    _insert(rows)
+
+
+def _answered_where_made(booking, from_status, by):
+    """The owner cancelled, checked in or returned early: the bot or the API
+    already answered them where they acted, so a chat message would repeat it.
+    A new booking always gets its receipt row (held when made in the bot)."""
+    return bool(from_status) and by is not None and by.pk == booking.user_id
+
+
+def notifications_receipt_resolve(*, booking, shown):
+    """The bot's reply to a new booking arrived (`shown`: its held receipt is skipped) or did not
+    (the receipt is due now and queued). Only a still pending row changes; returns how many did."""
+    held = Notification.objects.filter(
+        dedupe_key__in=[dedupe_key(booking.pk, kind) for kind in _RECEIPT_KINDS], status=NotificationStatus.PENDING
+    )
+    if shown:
+        return held.update(status=NotificationStatus.SKIPPED, next_attempt_at=None, last_error="shown in the bot")
+    ids = list(held.values_list("id", flat=True))
+    changed = Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(next_attempt_at=None)
+    transaction.on_commit(lambda: queue.enqueue_delivery(ids))
+    return changed
+
+
+def notifications_create_reminders(*, now=None):
+    """Reminder rows for bookings starting (or, for equipment, ending) within the reminder window.
+
+    Set-based: one query per kind over the partial indexes of live bookings,
+    one INSERT … ON CONFLICT DO NOTHING. Bookings made inside the window get
+    no reminder (their confirmation just said it all).
+    """
+    now = now or timezone.now()
+    window = timedelta(minutes=settings.NOTIFICATION_REMINDER_MINUTES)
+    starting = selectors.bookings_starting_within(now=now, window=window)
+    ending = selectors.bookings_ending_within(now=now, window=window)
+    rows = []
+    for due, kind in ((starting, NotificationKind.REMINDER_START), (ending, NotificationKind.REMINDER_END)):
+        due = due.exclude(notifications__kind=kind)
+        rows += [_user_row(b, kind, {}) for b in due if user_chat_id(b.user)]
+    return _insert(rows)
+
+
+def admin_alert(*, kind, key, payload):
+    """An admin-group alert (gathered into a digest); no-op without TELEGRAM_ADMIN_CHAT_ID."""
+    if settings.TELEGRAM_ADMIN_CHAT_ID:
+        _insert([_admin_row(kind, key, payload=payload)])
+
+
+def _user_row(booking, kind, payload, *, due=None):
+    return Notification(
+        user=booking.user,
+        chat_id=user_chat_id(booking.user),
+        booking=booking,
+        kind=kind,
+        dedupe_key=dedupe_key(booking.pk, kind),
+        payload=payload,
+        next_attempt_at=due,
+    )
+
+
+def _admin_row(kind, key, *, booking=None, payload=None):
+    return Notification(
+        user=None,
+        chat_id=settings.TELEGRAM_ADMIN_CHAT_ID,
+        booking=booking,
+        kind=kind,
+        dedupe_key=f"admin:{key}",
+        payload=payload or {},
+    )
+
+
+def _insert(rows):
+    """Insert, skipping keys that exist; queue the new rows once the transaction commits."""
+    if not rows:
+        return 0
+    with transaction.atomic():
+        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        created = list(
+            Notification.objects.filter(
+                dedupe_key__in=[r.dedupe_key for r in rows],
+                status=NotificationStatus.PENDING,
+                attempts=0,
+                claimed_at__isnull=True,
+            ).values_list("id", "kind", "next_attempt_at")
+        )
+    # A held row is not queued: its interface's word, or the requeue after the hold, sends it.
+    direct = [pk for pk, kind, due in created if kind not in DIGEST_KINDS and due is None]
+    digest = any(kind in DIGEST_KINDS for _pk, kind, _due in created)
+    transaction.on_commit(lambda: _enqueue(direct, digest))
+    return len(created)
+
+
+def _enqueue(ids, digest):
+    queue.enqueue_delivery(ids)
+    if digest:
+        queue.enqueue_admin_digest()
+
+
+def alert_undelivered(*, rows, error):
+    """Tell the admins about user messages that did not arrive (never about admin alerts: no loops)."""
+    for row in rows:
+        if row.is_admin_alert:
+            continue
+        admin_alert(
+            kind=NotificationKind.ADMIN_DELIVERY_FAILED,
+            key=f"failed:{row.pk}",
+            payload={"kind": row.kind, "booking_id": row.booking_id, "error": error},
+        )
