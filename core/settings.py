@@ -224,7 +224,8 @@ if REDIS_URL:
         "socket_timeout": 5,
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # The transport ignores the host; naming one spares kombu's "No hostname was supplied" warning.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "messages"),
         "data_folder_out": str(CELERY_BROKER_DIR / "messages"),
