@@ -8,7 +8,10 @@ user's work behind everyone else's). Each thread keeps its own Django
 connection: stale or broken ones are dropped around every call (the bot is a
 long-running process with no request cycle to do it), and
 `close_db_threads()` closes them all when the Application shuts down, so no
-connection outlives the bot.
+connection outlives the bot. On PostgreSQL "closing" a connection hands it
+back to the process's pool (core/database.py), so shutting down closes the
+pool as well. A database that is gone costs a call seconds (the pool's and
+the connection's timeouts), never a thread: the caller gets OperationalError.
 """
 
 import asyncio
@@ -51,6 +54,7 @@ class DatabaseThreads:
             if error is not None:
                 logger.warning("A database thread's connection was left open at shutdown: %r", error)
         self._executor.shutdown(wait=True)
+        _close_pools()
 
 
 def _with_fresh_connection(function, args, kwargs):
@@ -66,6 +70,14 @@ def _close_connections_after(barrier):
         barrier.wait(CLOSE_TIMEOUT_SECONDS)
     finally:
         connections.close_all()
+
+
+def _close_pools():
+    """Close Django's connection pools, which keep handed-back connections open (the next use opens a new one)."""
+    for connection in connections.all():
+        close_pool = getattr(connection, "close_pool", None)  # PostgreSQL and Oracle only
+        if close_pool is not None:
+            close_pool()
 
 
 _threads = None

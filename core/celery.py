@@ -8,14 +8,32 @@ CELERY_BEAT_SCHEDULE in settings, with the interval SWEEP_INTERVAL_SECONDS.
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
+from django.db import InterfaceError, OperationalError
 from kombu import Queue
 
 from core import tasknames
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "core.settings")
 
-app = Celery("core")
+
+class SlotbotTask(Task):
+    """Every task's base: a database that is down or out of connections is retried, not failed.
+
+    The sweeps and deliveries are idempotent, so running one again later is
+    safe; backoff (2, 4, 8 … 60 s, jittered) keeps a dead database from being
+    hammered. After the last retry the outbox's requeue sweep still finds
+    undelivered rows.
+    """
+
+    autoretry_for = (OperationalError, InterfaceError)
+    retry_backoff = 2
+    retry_backoff_max = 60
+    retry_jitter = True
+    max_retries = 12
+
+
+app = Celery("core", task_cls=SlotbotTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 QUEUES = ("default", "active", "completed", "expired", "notifications")

@@ -112,6 +112,6 @@ def env_database(name, default):
         config["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
     else:
         config["ENGINE"] = "django.db.backends.postgresql"
-        config.setdefault("CONN_MAX_AGE", 60)
+        # The pool checks a connection before handing it out (core/settings.py sets the pool up).
         config["CONN_HEALTH_CHECKS"] = True
     return config

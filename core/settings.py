@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A view's database error → 503 JSON (it sees exceptions only after the inner middleware).
+    "core.middleware.UnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,6 +91,35 @@ TEMPLATES = [
 DATABASES = {
     "default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'slotbot.sqlite3'}"),
 }
+# PostgreSQL: each process keeps a pool of connections (Django's psycopg pool),
+# so many processes stay under max_connections; a database that is gone costs
+# a request a few seconds and a clear "unavailable" (core/database.py), never a hang.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3, minimum=1)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5000, minimum=0)
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 1, minimum=0)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=1)
+DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 5.0, minimum=0.1, maximum=300.0)
+if DATABASE_POOL_MAX_SIZE < DATABASE_POOL_MIN_SIZE:
+    raise ImproperlyConfigured(
+        f"DATABASE_POOL_MAX_SIZE: must be at least DATABASE_POOL_MIN_SIZE ({DATABASE_POOL_MIN_SIZE}), "
+        f"got {DATABASE_POOL_MAX_SIZE}"
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    from core.database import postgres_options
+
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        **postgres_options(
+            connect_timeout=DATABASE_CONNECT_TIMEOUT,
+            statement_timeout_ms=DATABASE_STATEMENT_TIMEOUT_MS,
+            pool_min_size=DATABASE_POOL_MIN_SIZE,
+            pool_max_size=DATABASE_POOL_MAX_SIZE,
+            pool_timeout=DATABASE_POOL_TIMEOUT,
+        ),
+    }
+    # Django's pool hands a connection back at the end of each request; it
+    # refuses persistent connections (CONN_MAX_AGE must be 0).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 
@@ -195,7 +226,8 @@ if REDIS_URL:
         "socket_timeout": 5,
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # The transport ignores the host; naming one spares kombu's "No hostname was supplied" warning.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DIR / "messages"),
         "data_folder_out": str(CELERY_BROKER_DIR / "messages"),

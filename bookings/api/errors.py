@@ -5,7 +5,9 @@ becomes an HTTP answer: 409 for a slot that is taken, 403 for an action the
 user may not take, 400 for every other rule violation. DRF's own errors
 (401, 403, 404, 405, malformed input) get the same shape, so a client reads
 `code` and never parses prose. Messages follow the request's language
-(LocaleMiddleware activates it before the view runs).
+(LocaleMiddleware activates it before the view runs). A database that cannot
+be reached is 503 "unavailable" with Retry-After (core/middleware.py has the
+same answer for the views outside DRF).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from bookings import errors
+from core.middleware import DATABASE_ERRORS, unavailable_body, unavailable_headers
 
 # Domain errors that are not "your request breaks a rule" (400).
 DOMAIN_ERROR_STATUS = {
@@ -31,10 +34,13 @@ NOT_ALLOWED = errors.NotAllowed.code
 def exception_handler(exc, context):
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]: domain and DRF errors → JSON error body.
 
-    Anything else is a bug and is left to Django (a 500 that Sentry sees).
+    A database that cannot be reached is 503 "unavailable". Anything else is
+    a bug and is left to Django (a 500 that Sentry sees).
     """
     if isinstance(exc, errors.BookingError):
         return Response(error_body(exc.code, exc.message), status=domain_error_status(exc))
+    if isinstance(exc, DATABASE_ERRORS):
+        return Response(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=unavailable_headers())
     exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)  # keeps headers: WWW-Authenticate, Allow, Retry-After
     if response is not None:

@@ -1,10 +1,12 @@
 """bot.sync: the bot's database work runs on a bounded pool of threads, side by side,
-and shutting the pool down leaves no connection open."""
+and shutting the pool down leaves no connection open (the threads' connections, and
+the connection pool they were handed back to)."""
 
 import asyncio
 import threading
 import time
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -16,18 +18,22 @@ WAIT_SECONDS = 10
 
 
 def connections_to_this_database(settle_at=None):
-    """Other sessions on the test database. PostgreSQL ends a backend a moment after
-    its client hangs up, so with `settle_at` this waits (up to WAIT_SECONDS) for that count."""
+    """Sessions on the test database other than this test's own Django connection. PostgreSQL
+    ends a backend a moment after its client hangs up, so with `settle_at` this waits (up to
+    WAIT_SECONDS) for that count. It asks over a connection of its own, outside Django's
+    pool: borrowing a pooled connection would take one the threads handed back."""
+    own = connection.connection.info.backend_pid if connection.connection is not None else 0
     deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-            count = cursor.fetchone()[0]
-        if settle_at is None or count == settle_at or time.monotonic() > deadline:
-            return count
-        time.sleep(0.02)
+    with psycopg.connect(**connection.get_connection_params()) as probe:
+        while True:
+            count = probe.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid <> %s",
+                [own],
+            ).fetchone()[0]
+            if settle_at is None or count == settle_at or time.monotonic() > deadline:
+                return count
+            time.sleep(0.02)
 
 
 def query_then_meet(barrier):
