@@ -12,6 +12,7 @@ from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from bookings.models import BookingStatus
 from bookings.rules import format_minutes
 from core.telegram_html import fit_html
 
@@ -335,19 +336,12 @@ UPCOMING = gettext_lazy("<b>Upcoming</b>")
 HISTORY = gettext_lazy("<b>Recent</b>")
 
 
-STATUS_LABELS = {
-    "pending": gettext_lazy("pending approval"),
-    "confirmed": gettext_lazy("confirmed"),
-    "active": gettext_lazy("active"),
-    "completed": gettext_lazy("completed"),
-    "expired": gettext_lazy("expired"),
-    "cancelled": gettext_lazy("cancelled"),
-    "rejected": gettext_lazy("rejected"),
-}
-
-
 def status_label(status):
-    return str(STATUS_LABELS.get(status, status))
+    """The booking status's one label (bookings.models.BookingStatus), in the reader's language."""
+    try:
+        return str(BookingStatus(status).label)
+    except ValueError:
+        return str(status)
 
 
 def booking_line(booking, zone, reason=""):
