@@ -5,7 +5,10 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
 from bookings import services
+from bookings.admin import BookingAdmin
 from bookings.models import Booking, BookingStatus
+from bot import texts
+from notifications import keyboards as notification_keyboards
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,3 +58,56 @@ def test_my_bookings_in_russian_show_the_bookings_catalogues_label_for_each_stat
     lines = {int(line.split()[0][1:]): line for line in text.splitlines() if line.startswith("#")}
     assert {status: lines[pk].rsplit(" — ", 1)[1] for status, pk in bookings.items()} == RUSSIAN_STATUS
     assert "активный" not in text
+
+
+@pytest.fixture
+def russian_admin(sandbox, settings, make_user):
+    """A Russian-speaking admin in the admin group: (their sandbox user, the group)."""
+    boss = sandbox.user("Босс", username="boss", language_code="ru")
+    group = sandbox.group("Админы Slotbot", members=[boss])
+    settings.TELEGRAM_ADMIN_CHAT_ID = group.id
+    make_user(username="boss", is_staff=True, telegram_id=boss.id, telegram_username="boss", language_code="ru")
+    return boss, group
+
+
+def test_approve_and_reject_are_the_same_words_in_the_bot_the_approval_request_and_the_admin(
+    ivan, russian_admin, make_resource, slot
+):
+    boss, group = russian_admin
+    studio = make_resource(name="Studio", kind="space", hours=None, requires_approval=True)
+    start, end = slot(hours_ahead=4)
+    booking = services.booking_create(user=ivan.user, resource=studio, start=start, end=end)
+
+    boss.send("/pending", chat=group)
+    pending = boss.expect_message(containing=f"#{booking.pk}", chat=group)
+    # "✅ Одобрить #7" → "Одобрить"
+    in_bot = [label.split()[1] for label in pending.buttons if label.endswith(f" #{booking.pk}")]
+    with translation.override("ru"):
+        in_request = [
+            button["text"] for button in notification_keyboards.approval_request(booking)["inline_keyboard"][0]
+        ]
+        in_admin = [
+            str(action.short_description).split()[0]
+            for action in (BookingAdmin.approve_bookings, BookingAdmin.reject_bookings)
+        ]
+    assert in_bot == in_request == in_admin == ["Одобрить", "Отклонить"]
+
+
+def test_a_booking_s_buttons_read_the_same_in_the_bot_and_on_notifications(make_user, make_resource, slot):
+    lab = make_resource(name="Lab bench", hours=None, requires_check_in=True)
+    start, end = slot(hours_ahead=4)
+    booking = services.booking_create(user=make_user(), resource=lab, start=start, end=end)
+    with translation.override("ru"):
+        on_notifications = [
+            button["text"]
+            for markup in (
+                notification_keyboards.upcoming_booking(booking),
+                notification_keyboards.running_booking(booking),
+            )
+            for button in markup["inline_keyboard"][0]
+        ]
+        # The bot's buttons carry an emoji before the same word.
+        in_bot = [str(label).split(" ", 1)[1] for label in (texts.CHECK_IN, texts.CANCEL_BOOKING, texts.RETURN_EARLY)]
+        in_admin = str(BookingAdmin.cancel_bookings.short_description).split()[0]
+    assert on_notifications == in_bot == ["Отметиться", "Отменить бронь", "Вернуть досрочно"]
+    assert in_admin == "Отменить"
