@@ -46,7 +46,10 @@ def render_digest(notifications, *, limit=MAX_MESSAGE):
         used = len(header)
         for position, notification in enumerate(notifications):
             line = "• " + _digest_line(notification)
-            more = "\n" + _("…and %(count)d more (see the admin).") % {"count": len(notifications) - position}
+            left = len(notifications) - position
+            more = "\n" + ngettext(
+                "…and %(count)d more (see the admin).", "…and %(count)d more (see the admin).", left
+            ) % {"count": left}
             if used + 1 + len(line) + len(more) > limit:
                 lines.append(more.strip())
                 break
