@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import services
+from bookings import formats, services
 from bookings.errors import BookingError
 from bookings.models import Booking, BookingEvent, OpeningHours, Resource
 from bookings.rules import MAX_NOTE_LENGTH, local_midnight, site_zone
@@ -131,7 +131,7 @@ TRANSITIONS = {
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = ("id", "resource", "user", "start", "end", "status", "checked_in_at")
+    list_display = ("id", "resource", "user", "when", "status", "checked_in_at")
     list_filter = ("status", BookingDayFilter, ("resource", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("resource", "user")
     search_fields = ("resource__name", "user__username", "user__first_name", "user__telegram_username", "note")
@@ -149,6 +149,11 @@ class BookingAdmin(admin.ModelAdmin):
     readonly_fields = flatten(fields)
     inlines = [BookingEventInline]
     actions = ["approve_bookings", "reject_bookings", "cancel_bookings"]
+
+    @admin.display(description=_("when"), ordering="start")
+    def when(self, booking):
+        """The booking's time as the bot and the messages write it, in the admin's zone."""
+        return formats.booking_span(booking.start, booking.end, timezone.get_current_timezone())
 
     # Bookings are made and changed through the services only (bot, API, the
     # actions below); the admin never writes a booking row itself.
