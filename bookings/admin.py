@@ -15,10 +15,11 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import services
+from bookings import formats, services
 from bookings.errors import BookingError
 from bookings.models import Booking, BookingEvent, OpeningHours, Resource, ResourceAlias, name_key
 from bookings.rules import MAX_NOTE_LENGTH, local_midnight, today_in
@@ -156,7 +157,7 @@ TRANSITIONS = {
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = ("id", "resource", "user", "start", "end", "status", "checked_in_at")
+    list_display = ("id", "resource", "user", "when", "status", "checked_in_at")
     list_filter = ("status", BookingDayFilter, ("resource", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("resource", "user")
     search_fields = ("resource__name", "user__username", "user__first_name", "user__telegram_username", "note")
@@ -174,6 +175,11 @@ class BookingAdmin(admin.ModelAdmin):
     readonly_fields = flatten(fields)
     inlines = [BookingEventInline]
     actions = ["approve_bookings", "reject_bookings", "cancel_bookings"]
+
+    @admin.display(description=_("when"), ordering="start")
+    def when(self, booking):
+        """The booking's time as the bot and the messages write it, in the admin's zone."""
+        return formats.booking_span(booking.start, booking.end, timezone.get_current_timezone())
 
     # Bookings are made and changed through the services only (bot, API, the
     # actions below); the admin never writes a booking row itself.

@@ -5,9 +5,18 @@ answer; `code` is what clients match on, `message` what people read.
 """
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 
 class BookingError(Exception):
+    """A refusal with a stable `code` and a message filled from keyword `params`.
+
+    `default_message` is a lazy template, so the message is in the reader's
+    language whenever it is read. A count in it goes through
+    `ngettext_lazy(singular, plural, "<param>")`: the named param then picks
+    the plural form ("1 day", "2 days"; Russian's three forms).
+    """
+
     code = "booking_error"
     default_message = _("The booking cannot be made.")
 
@@ -19,11 +28,13 @@ class BookingError(Exception):
     @property
     def message(self):
         template = self._message or self.default_message
-        return str(template) % self.params if self.params else str(template)
+        # Filled before str(): a plural template only knows its form once it sees the count.
+        return str(template % self.params) if self.params else str(template)
 
 
 def _error(name, code, message):
-    return type(name, (BookingError,), {"code": code, "default_message": message, "__doc__": str(message)})
+    # A plural template reads as "" until it has its count, hence the fallback.
+    return type(name, (BookingError,), {"code": code, "default_message": message, "__doc__": str(message) or code})
 
 
 SlotTaken = _error("SlotTaken", "slot_taken", _("This time is already booked."))
@@ -32,9 +43,25 @@ OutsideOpeningHours = _error(
 )
 TooLong = _error("TooLong", "too_long", _("A booking may last at most %(limit)s."))
 TooShort = _error("TooShort", "too_short", _("A booking must last at least %(limit)s."))
-NotOnSlotGrid = _error("NotOnSlotGrid", "not_on_slot_grid", _("Bookings start and end on a %(minutes)s-minute grid."))
+NotOnSlotGrid = _error(
+    "NotOnSlotGrid",
+    "not_on_slot_grid",
+    ngettext_lazy(
+        "Bookings start and end on a %(minutes)s-minute grid.",
+        "Bookings start and end on a %(minutes)s-minute grid.",
+        "minutes",
+    ),
+)
 TooLateToBook = _error("TooLateToBook", "too_late_to_book", _("This resource must be booked at least %(limit)s ahead."))
-TooFarAhead = _error("TooFarAhead", "too_far_ahead", _("This resource can be booked at most %(days)s days ahead."))
+TooFarAhead = _error(
+    "TooFarAhead",
+    "too_far_ahead",
+    ngettext_lazy(
+        "This resource can be booked at most %(days)s day ahead.",
+        "This resource can be booked at most %(days)s days ahead.",
+        "days",
+    ),
+)
 InThePast = _error("InThePast", "in_the_past", _("This time is in the past."))
 InvalidTimeRange = _error("InvalidTimeRange", "invalid_time_range", _("The end must be after the start."))
 ResourceInactive = _error("ResourceInactive", "resource_inactive", _("This resource cannot be booked at the moment."))
@@ -42,7 +69,13 @@ NotAllowed = _error("NotAllowed", "not_allowed", _("You are not allowed to do th
 WrongStatus = _error("WrongStatus", "wrong_status", _("This cannot be done to a booking that is %(status)s."))
 AlreadyStarted = _error("AlreadyStarted", "already_started", _("This booking has already started."))
 CheckInNotOpen = _error(
-    "CheckInNotOpen", "check_in_not_open", _("Check-in opens %(minutes)s minutes before the start.")
+    "CheckInNotOpen",
+    "check_in_not_open",
+    ngettext_lazy(
+        "Check-in opens %(minutes)s minute before the start.",
+        "Check-in opens %(minutes)s minutes before the start.",
+        "minutes",
+    ),
 )
 CheckInClosed = _error("CheckInClosed", "check_in_closed", _("The check-in time for this booking is over."))
 NoteTooLong = _error("NoteTooLong", "note_too_long", _("The note may be at most %(limit)s characters long."))

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -154,13 +154,18 @@ class OpeningHours(models.Model):
 
 
 class BookingStatus(models.TextChoices):
-    PENDING = "pending", _("pending approval")
-    CONFIRMED = "confirmed", _("confirmed")
-    ACTIVE = "active", _("active")
-    COMPLETED = "completed", _("completed")
-    EXPIRED = "expired", _("expired")
-    CANCELLED = "cancelled", _("cancelled")
-    REJECTED = "rejected", _("rejected")
+    """A booking's status. Its label is the one word for it everywhere: bot, messages, admin, API.
+
+    The context keeps the words apart from other apps' ("active" is django.contrib.auth's too).
+    """
+
+    PENDING = "pending", pgettext_lazy("booking status", "pending approval")
+    CONFIRMED = "confirmed", pgettext_lazy("booking status", "confirmed")
+    ACTIVE = "active", pgettext_lazy("booking status", "active")
+    COMPLETED = "completed", pgettext_lazy("booking status", "completed")
+    EXPIRED = "expired", pgettext_lazy("booking status", "expired")
+    CANCELLED = "cancelled", pgettext_lazy("booking status", "cancelled")
+    REJECTED = "rejected", pgettext_lazy("booking status", "rejected")
 
 
 # Statuses that hold their time: the exclusion constraint covers exactly these.

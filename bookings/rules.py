@@ -11,7 +11,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from bookings import errors
 
@@ -28,13 +28,14 @@ def today_in(zone=None, *, now=None):
 
 
 def format_minutes(minutes):
-    """'45 min', '2 h', '1 h 30 min' — how rules read in messages."""
+    """'45 min', '2 h', '1 h 30 min' — how rules read in messages; each count through ngettext."""
     hours, rest = divmod(int(minutes), 60)
-    if hours and rest:
-        return _("%(h)s h %(m)s min") % {"h": hours, "m": rest}
+    parts = []
     if hours:
-        return _("%(h)s h") % {"h": hours}
-    return _("%(m)s min") % {"m": rest}
+        parts.append(ngettext("%(h)s h", "%(h)s h", hours) % {"h": hours})
+    if rest or not hours:
+        parts.append(ngettext("%(m)s min", "%(m)s min", rest) % {"m": rest})
+    return " ".join(parts)
 
 
 def local_midnight(day):

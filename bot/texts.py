@@ -8,10 +8,12 @@ parse mode.
 
 from html import escape
 
-from django.utils.dates import MONTHS, WEEKDAYS_ABBR
+from django.utils.dates import MONTHS, WEEKDAYS_ABBR  # noqa: F401 (WEEKDAYS_ABBR: bot.handlers.browse reads it here)
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from bookings import formats
+from bookings.models import BookingStatus
 from bookings.rules import format_minutes
 from core.telegram_html import fit_html
 
@@ -88,20 +90,17 @@ def notice(text):
 
 
 def day_label(day):
-    """'Tue 04.06' in the reader's language."""
-    return f"{WEEKDAYS_ABBR[day.weekday()]} {day:%d.%m}"
+    """'Tue 4 Jun' in the reader's language (bookings.formats, as everywhere)."""
+    return formats.day_label(day)
 
 
 def clock(moment, zone):
-    return f"{moment.astimezone(zone):%H:%M}"
+    return formats.clock(moment, zone)
 
 
 def when(start, end, zone):
-    """'Tue 04.06 14:00–16:00' in the reader's zone (end's date shown when it differs)."""
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    if local_start.date() == local_end.date():
-        return f"{day_label(local_start.date())} {local_start:%H:%M}–{local_end:%H:%M}"
-    return f"{day_label(local_start.date())} {local_start:%H:%M} – {day_label(local_end.date())} {local_end:%H:%M}"
+    """'Tue 4 Jun, 14:00–16:00' in the reader's zone, both days when it crosses midnight (bookings.formats)."""
+    return formats.booking_span(start, end, zone)
 
 
 def length(duration):
@@ -335,19 +334,12 @@ UPCOMING = gettext_lazy("<b>Upcoming</b>")
 HISTORY = gettext_lazy("<b>Recent</b>")
 
 
-STATUS_LABELS = {
-    "pending": gettext_lazy("pending approval"),
-    "confirmed": gettext_lazy("confirmed"),
-    "active": gettext_lazy("active"),
-    "completed": gettext_lazy("completed"),
-    "expired": gettext_lazy("expired"),
-    "cancelled": gettext_lazy("cancelled"),
-    "rejected": gettext_lazy("rejected"),
-}
-
-
 def status_label(status):
-    return str(STATUS_LABELS.get(status, status))
+    """The booking status's one label (bookings.models.BookingStatus), in the reader's language."""
+    try:
+        return str(BookingStatus(status).label)
+    except ValueError:
+        return str(status)
 
 
 def booking_line(booking, zone, reason=""):

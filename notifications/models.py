@@ -19,26 +19,29 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NotificationKind(models.TextChoices):
+    """What a notification tells; labels carry a context, since bookings' statuses share their words."""
+
     # To the booking's user.
-    CONFIRMED = "confirmed", _("booking confirmed")
-    PENDING = "pending", _("waiting for approval")
-    APPROVED = "approved", _("approved")
-    REJECTED = "rejected", _("rejected")
-    CANCELLED = "cancelled", _("cancelled")
-    ACTIVE = "active", _("started")
-    COMPLETED = "completed", _("completed")
-    EXPIRED = "expired", _("expired")
-    NOT_APPROVED = "not_approved", _("expired unapproved")
-    REMINDER_START = "reminder_start", _("reminder before start")
-    REMINDER_END = "reminder_end", _("reminder before end")
+    CONFIRMED = "confirmed", pgettext_lazy("notification kind", "booking confirmed")
+    PENDING = "pending", pgettext_lazy("notification kind", "waiting for approval")
+    APPROVED = "approved", pgettext_lazy("notification kind", "approved")
+    REJECTED = "rejected", pgettext_lazy("notification kind", "rejected")
+    CANCELLED = "cancelled", pgettext_lazy("notification kind", "cancelled")
+    ACTIVE = "active", pgettext_lazy("notification kind", "started")
+    COMPLETED = "completed", pgettext_lazy("notification kind", "completed")
+    EXPIRED = "expired", pgettext_lazy("notification kind", "expired")
+    NOT_APPROVED = "not_approved", pgettext_lazy("notification kind", "expired unapproved")
+    REMINDER_START = "reminder_start", pgettext_lazy("notification kind", "reminder before start")
+    REMINDER_END = "reminder_end", pgettext_lazy("notification kind", "reminder before end")
     # To the admin group.
-    ADMIN_APPROVAL = "admin_approval", _("admin: approval needed")
-    ADMIN_NO_SHOW = "admin_no_show", _("admin: no-show")
-    ADMIN_DELIVERY_FAILED = "admin_delivery_failed", _("admin: delivery failed")
-    ADMIN_TASK_FAILED = "admin_task_failed", _("admin: task failed")
+    ADMIN_APPROVAL = "admin_approval", pgettext_lazy("notification kind", "admin: approval needed")
+    ADMIN_NO_SHOW = "admin_no_show", pgettext_lazy("notification kind", "admin: no-show")
+    ADMIN_DELIVERY_FAILED = "admin_delivery_failed", pgettext_lazy("notification kind", "admin: delivery failed")
+    ADMIN_TASK_FAILED = "admin_task_failed", pgettext_lazy("notification kind", "admin: task failed")
 
 
 # Admin alerts of these kinds are gathered into one digest message per burst.
@@ -50,12 +53,14 @@ DIGEST_KINDS = (
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", _("pending")
-    SENDING = "sending", _("sending")
-    SENT = "sent", _("sent")
-    FAILED = "failed", _("failed")
-    UNCERTAIN = "uncertain", _("outcome unknown")
-    SKIPPED = "skipped", _("skipped")
+    """A delivery's state (see the module docstring); labels carry a context, as the kinds' do."""
+
+    PENDING = "pending", pgettext_lazy("notification status", "pending")
+    SENDING = "sending", pgettext_lazy("notification status", "sending")
+    SENT = "sent", pgettext_lazy("notification status", "sent")
+    FAILED = "failed", pgettext_lazy("notification status", "failed")
+    UNCERTAIN = "uncertain", pgettext_lazy("notification status", "outcome unknown")
+    SKIPPED = "skipped", pgettext_lazy("notification status", "skipped")
 
 
 OPEN_Q = Q(status__in=(NotificationStatus.PENDING, NotificationStatus.SENDING))

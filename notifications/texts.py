@@ -11,10 +11,11 @@ import math
 from html import escape
 
 from django.conf import settings
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import get_supported_language_variant, ngettext
 from django.utils.translation import gettext as _
 
+from bookings import formats
 from bookings.models import BookingStatus, ResourceKind
 from core.telegram_html import MAX_MESSAGE, fit_html
 from notifications import keyboards
@@ -46,7 +47,10 @@ def render_digest(notifications, *, limit=MAX_MESSAGE):
         used = len(header)
         for position, notification in enumerate(notifications):
             line = "• " + _digest_line(notification)
-            more = "\n" + _("…and %(count)d more (see the admin).") % {"count": len(notifications) - position}
+            left = len(notifications) - position
+            more = "\n" + ngettext(
+                "…and %(count)d more (see the admin).", "…and %(count)d more (see the admin).", left
+            ) % {"count": left}
             if used + 1 + len(line) + len(more) > limit:
                 lines.append(more.strip())
                 break
@@ -63,21 +67,13 @@ def _language_of(user):
         return settings.LANGUAGE_CODE
 
 
-def _local(moment):
-    return timezone.localtime(moment)
-
-
 def _time(moment):
-    return formats.time_format(_local(moment), "H:i")
+    return formats.clock(moment, timezone.get_current_timezone())
 
 
 def _when(booking):
-    """'Mon 3 Jun, 09:00–10:00' in the active language and zone."""
-    start, end = _local(booking.start), _local(booking.end)
-    day = formats.date_format(start, "D j M")
-    if start.date() == end.date():
-        return f"{day}, {start:%H:%M}–{end:%H:%M}"
-    return f"{day}, {start:%H:%M} – {formats.date_format(end, 'D j M')}, {end:%H:%M}"
+    """'Mon 3 Jun, 09:00–10:00' in the active language and zone (bookings.formats, as the bot writes it)."""
+    return formats.booking_span(booking.start, booking.end, timezone.get_current_timezone())
 
 
 def _resource(booking):
