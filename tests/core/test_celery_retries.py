@@ -5,7 +5,7 @@ from django.db import InterfaceError, OperationalError
 
 from bookings import services as booking_services
 from bookings import tasks as booking_tasks
-from notifications import services as notification_services
+from notifications import delivery as notification_delivery
 from notifications import tasks as notification_tasks
 
 
@@ -32,7 +32,7 @@ def test_sweep_is_retried_while_the_database_is_unreachable(monkeypatch, error):
 
 
 def test_delivery_is_retried_while_the_database_is_unreachable(monkeypatch):
-    calls = _fails_then(monkeypatch, notification_services, "notification_deliver", OperationalError, None)
+    calls = _fails_then(monkeypatch, notification_delivery, "notification_deliver", OperationalError, None)
     outcome = notification_tasks.deliver.apply(args=(7,))
     assert outcome.successful(), outcome.traceback
     assert calls == [{"notification_id": 7}] * 3
