@@ -88,8 +88,8 @@ async def check_flood(update, context):
     """TypeHandler callback in the earliest group: stop the update here if its sender floods."""
     guard = context.application.bot_data.get("flood_guard")
     person = update.effective_user
-    if guard is None or person is None:
-        return
+    if guard is None or person is None or update.my_chat_member:
+        return  # a block or unblock is never dropped: it decides whether the user can be reached
     # The check may wait on Redis: off the event loop, so other updates go on meanwhile.
     verdict = await asyncio.to_thread(guard.check, person.id)
     if verdict == OK:

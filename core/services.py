@@ -78,3 +78,8 @@ def user_set_preferences(*, user, language_code=None, time_zone=None):
     if changed:
         user.save(update_fields=changed)
     return user
+
+
+def users_set_reachable(*, user_ids, reachable: bool) -> int:
+    """Mark the users reachable (or not) in their private chat; returns how many changed."""
+    return User.objects.filter(pk__in=list(user_ids)).exclude(is_reachable=reachable).update(is_reachable=reachable)
