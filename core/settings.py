@@ -326,6 +326,8 @@ TELEGRAM_RATE_LIMIT = env_bool("TELEGRAM_RATE_LIMIT", True)
 # Per-user flood limit: more than BOT_FLOOD_LIMIT updates in the window get a polite "slow down".
 BOT_FLOOD_LIMIT = env_int("BOT_FLOOD_LIMIT", 20, minimum=1)
 BOT_FLOOD_WINDOW_SECONDS = env_float("BOT_FLOOD_WINDOW_SECONDS", 10.0, minimum=0.1, maximum=3600.0)
+# A message whose reply would wait longer than this for its chat's slot (~1/s) is dropped, with one "slow down".
+BOT_REPLY_BACKLOG_SECONDS = env_float("BOT_REPLY_BACKLOG_SECONDS", 5.0, minimum=0.0, maximum=3600.0)
 # Updates handled at once by one bot process (one user's flood cannot block the rest).
 BOT_CONCURRENT_UPDATES = env_int("BOT_CONCURRENT_UPDATES", 64, minimum=1)
 # Threads (and so database connections) one bot process uses for ORM work, so
