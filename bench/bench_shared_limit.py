@@ -40,7 +40,7 @@ import sys, time, httpx, redis
 from core.ratelimit import Bucket, RedisRateLimiter
 prefix, base_url, chat_ids = sys.argv[1], sys.argv[2], [int(c) for c in sys.argv[3].split(",")]
 limiter = RedisRateLimiter(redis.Redis.from_url("%s"), prefix=prefix)
-overall = Bucket("all", 1 / 30, 0.0)
+overall = Bucket("all", 1 / 30, 0.0, shared=True)  # as core.ratelimit.overall_bucket()
 with httpx.Client(timeout=30) as http:
     sys.stdin.readline()  # go
     for chat_id in chat_ids:

@@ -16,6 +16,7 @@ from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -25,7 +26,7 @@ from telegram.ext import (
 from bot import callbacks, texts
 from bot.errors import on_error
 from bot.flood import check_flood, flood_guard_from_settings
-from bot.handlers import admin, booking, browse, fallback, free, my, start
+from bot.handlers import admin, booking, browse, fallback, free, membership, my, start
 from bot.handlers import settings as settings_handlers
 from bot.handlers.base import Expired, respond
 from bot.ratelimit import SharedRateLimiter
@@ -77,6 +78,7 @@ def add_handlers(application):
         for command, handler in getattr(area, "COMMANDS", {}).items():
             application.add_handler(CommandHandler(command, handler, filters=new_messages))
     application.add_handler(CallbackQueryHandler(on_press))
+    application.add_handler(ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, fallback.on_unknown_command))
     application.add_handler(MessageHandler(new_messages & filters.TEXT, fallback.on_text))
     application.add_handler(MessageHandler(new_messages, fallback.on_other_message))

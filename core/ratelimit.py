@@ -6,7 +6,12 @@ notification workers and the bot's own replies draw on the same budget. So
 both use these buckets (notifications/delivery.py and bot/ratelimit.py);
 the module sits in core/ because neither of them may import the other.
 
-Each limit is a GCRA bucket (a "theoretical arrival time" per key);
+A chat's limit is a GCRA bucket (a "theoretical arrival time" per key).
+The overall limit is shared by every chat, so it is a calendar of single
+slots instead: a message takes the first free overall slot at or after its
+chat's slot. A chat's backlog thus books overall slots at its own (late)
+times and delays only that chat; with one moving arrival time for all, one
+chatty user's queued replies pushed every other chat's messages behind them.
 `reserve()` checks all the buckets a message counts against in one Lua
 script, so several processes never overshoot together, and books a slot for
 the caller, who then sleeps until it. A slot further away than `max_wait` is
@@ -17,6 +22,7 @@ exact for one process, but the dev command's bot and worker then each keep
 their own.
 """
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -26,8 +32,10 @@ from django.conf import settings
 
 KEY_PREFIX = "slotbot:ratelimit:"
 
-# KEYS: bucket keys. ARGV: max_wait, then (interval, tolerance) per key, in seconds.
+# KEYS: bucket keys. ARGV: max_wait, then (interval, tolerance, shared 0/1) per key, in seconds.
 # Returns {booked (0/1), wait seconds as a string}.
+# A chat's bucket is a GCRA "theoretical arrival time"; a shared bucket is a calendar of single
+# slots (key:<slot number>, one message each) plus a "not before" time in its own key (penalise).
 _RESERVE_LUA = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
@@ -38,18 +46,38 @@ for i, key in ipairs(KEYS) do
   local tat = tonumber(redis.call('GET', key) or '0')
   if tat < now then tat = now end
   tats[i] = tat
-  local allowed = tat - tonumber(ARGV[2 * i + 1])
+  local allowed = tat
+  if ARGV[3 * i + 1] == '0' then allowed = tat - tonumber(ARGV[3 * i]) end
   if allowed > at then at = allowed end
+end
+local slots = {}
+for i, key in ipairs(KEYS) do
+  if ARGV[3 * i + 1] == '1' then
+    local interval = tonumber(ARGV[3 * i - 1])
+    local slot = math.floor(at / interval)
+    while redis.call('EXISTS', key .. ':' .. slot) == 1 do
+      slot = slot + 1
+      if slot * interval - now > max_wait then break end
+    end
+    if slot * interval > at then at = slot * interval end
+    slots[i] = slot
+  end
 end
 local wait = at - now
 if wait > max_wait then
   return {0, tostring(wait)}
 end
 for i, key in ipairs(KEYS) do
-  local tat = tats[i]
-  if tat < at then tat = at end
-  tat = tat + tonumber(ARGV[2 * i])
-  redis.call('SET', key, tostring(tat), 'PX', math.ceil((tat - now) * 1000) + 1000)
+  local interval = tonumber(ARGV[3 * i - 1])
+  if slots[i] then
+    local ttl = math.ceil(((slots[i] + 1) * interval - now) * 1000) + 1000
+    redis.call('SET', key .. ':' .. slots[i], '1', 'PX', ttl)
+  else
+    local tat = tats[i]
+    if tat < at then tat = at end
+    tat = tat + interval
+    redis.call('SET', key, tostring(tat), 'PX', math.ceil((tat - now) * 1000) + 1000)
+  end
 end
 return {1, tostring(wait)}
 """
@@ -71,7 +99,10 @@ return 1
 class Bucket:
     key: str
     interval: float  # seconds between messages at the steady rate
-    tolerance: float  # how far ahead of the steady rate a burst may run
+    tolerance: float  # how far ahead of the steady rate a burst may run (not for a shared bucket)
+    # Shared by every chat (the overall budget): booked one slot at a time, so a slot booked far
+    # ahead for one chat's backlog holds that slot only, and other chats still get the ones before it.
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +113,7 @@ class Reservation:
 
 def overall_bucket():
     """The bot's whole budget: every message and edit counts against it."""
-    return Bucket("all", 1 / settings.TELEGRAM_RATE_PER_SECOND, 0.0)
+    return Bucket("all", 1 / settings.TELEGRAM_RATE_PER_SECOND, 0.0, shared=True)
 
 
 def chat_bucket(chat_id, *, is_group, burst=1):
@@ -108,7 +139,7 @@ class RedisRateLimiter:
     def reserve(self, buckets, *, max_wait):
         args = [max_wait]
         for bucket in buckets:
-            args += [bucket.interval, bucket.tolerance]
+            args += [bucket.interval, bucket.tolerance, "1" if bucket.shared else "0"]
         booked, wait = self._reserve(keys=[self._prefix + b.key for b in buckets], args=args)
         return Reservation(bool(booked), max(0.0, float(wait)))
 
@@ -121,17 +152,32 @@ class LocalRateLimiter:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._tats = {}
+        self._tats = {}  # a chat bucket's next slot; a shared bucket's "not before" (penalise)
+        self._slots = {}  # a shared bucket's booked slot numbers
 
     def reserve(self, buckets, *, max_wait):
         with self._lock:
             now = time.monotonic()
             tats = [max(self._tats.get(b.key, now), now) for b in buckets]
-            at = max([now] + [tat - b.tolerance for tat, b in zip(tats, buckets)])
+            at = max([now] + [tat if b.shared else tat - b.tolerance for tat, b in zip(tats, buckets)])
+            slots = {}
+            for bucket in buckets:
+                if bucket.shared:
+                    booked = self._slots.setdefault(bucket.key, set())
+                    slot = math.floor(at / bucket.interval)
+                    while slot in booked and slot * bucket.interval - now <= max_wait:
+                        slot += 1
+                    at = max(at, slot * bucket.interval)
+                    slots[bucket.key] = slot
             if at - now > max_wait:
                 return Reservation(False, at - now)
             for tat, bucket in zip(tats, buckets):
-                self._tats[bucket.key] = max(tat, at) + bucket.interval
+                if bucket.shared:
+                    booked = self._slots[bucket.key]
+                    booked.difference_update([s for s in booked if (s + 1) * bucket.interval < now])
+                    booked.add(slots[bucket.key])
+                else:
+                    self._tats[bucket.key] = max(tat, at) + bucket.interval
             return Reservation(True, at - now)
 
     def penalise(self, bucket, seconds):

@@ -360,6 +360,9 @@ BOT_FLOOD_WINDOW_SECONDS = env_float("BOT_FLOOD_WINDOW_SECONDS", 10.0, minimum=0
 # A booking made in the bot gets its receipt from the bot's reply; its outbox copy is
 # held this long, sent at once if that reply fails, or after the hold if the bot died.
 BOT_RECEIPT_HOLD_SECONDS = env_int("BOT_RECEIPT_HOLD_SECONDS", 30, minimum=1)
+
+# A message whose reply would wait longer than this for its chat's slot (~1/s) is dropped, with one "slow down".
+BOT_REPLY_BACKLOG_SECONDS = env_float("BOT_REPLY_BACKLOG_SECONDS", 5.0, minimum=0.0, maximum=3600.0)
 # Updates handled at once by one bot process (one user's flood cannot block the rest).
 BOT_CONCURRENT_UPDATES = env_int("BOT_CONCURRENT_UPDATES", 64, minimum=1)
 # Threads (and so database connections) one bot process uses for ORM work, so

@@ -8,6 +8,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 
 from bot.flood import DROP, OK, WARN, FloodGuard
+from core.ratelimit import LocalRateLimiter
 
 ALICE, BOB = 1001, 1002
 WINDOW = 10
@@ -121,3 +122,26 @@ def test_a_flooding_user_is_told_once_and_others_are_still_served(make_bot, alic
 
     assert sum("Hello" in text for text in replies) == 2
     assert sum("too fast" in text for text in replies) == 1
+
+
+def test_messages_beyond_the_chats_reply_backlog_are_dropped_with_one_warning(shared_cache, clock):
+    guard = FloodGuard(
+        limit=1000, window_seconds=WINDOW, cache=shared_cache, clock=clock, reply_backlog=5, limiter=LocalRateLimiter()
+    )
+
+    verdicts = [guard.check_update(ALICE, reply_chat_id=ALICE) for _ in range(30)]
+
+    # 3 replies at once, then one a second: the 8th waits 5 s, the 9th would wait 6.
+    assert verdicts == [OK] * 8 + [WARN] + [DROP] * 21
+    assert guard.check_update(BOB, reply_chat_id=BOB) == OK, "another chat has its own reply queue"
+    assert guard.check_update(ALICE) == OK, "a button press books no reply and is let through"
+
+
+def test_a_window_warning_after_a_backlog_warning_is_not_a_second_notice(shared_cache, clock):
+    guard = FloodGuard(
+        limit=10, window_seconds=WINDOW, cache=shared_cache, clock=clock, reply_backlog=5, limiter=LocalRateLimiter()
+    )
+
+    verdicts = [guard.check_update(ALICE, reply_chat_id=ALICE) for _ in range(30)]
+
+    assert verdicts.count(WARN) == 1

@@ -21,6 +21,7 @@ from core import ratelimit
 from core.ratelimit import RedisRateLimiter, buckets_for, redis_client
 from sandbox.testing import run_sandbox
 from tests.bot.conftest import GENEROUS, TOKEN
+from tests.notifications.harness import wait_for
 
 # PTB 22 warns that RetryAfter.retry_after will become a timedelta; bot/ratelimit.py takes both.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
@@ -173,3 +174,68 @@ def test_replies_still_go_out_paced_when_redis_is_unreachable(limited_sandbox, c
     assert all(len(user.bot_messages()) == 1 for user in users)
     assert sandbox.stats()["flood_429"] == 0, "paced by the process's own buckets meanwhile"
     assert "Redis is unreachable" in caplog.text
+
+
+def drained(user, quiet=2.0):
+    """Read the user's chat until the bot has been quiet for `quiet` seconds (the backlog is sent)."""
+    while True:
+        try:
+            user.expect_message(timeout=quiet)
+        except AssertionError:
+            return
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_users_burst_does_not_delay_another_users_replies_or_a_worker(limited_sandbox, shared_redis):
+    """Alice's 30 queued replies take ~28 s at her chat's 1/s. Bob's replies and a worker's
+    message to Carol must not queue behind them (the flood guard is off: the limiter alone)."""
+    sandbox = limited_sandbox
+    alice, bob, carol = (sandbox.user(name, started=True) for name in ("Alice", "Bob", "Carol"))
+    application = build_application(
+        token=TOKEN, base_url=sandbox.base_url, rate_limit=True, flood_guard=GENEROUS, register_commands=False
+    )
+    worker_limiter = RedisRateLimiter(redis.Redis.from_url(REDIS_URL))  # as a worker process has it
+
+    with sandbox.polling(application, poll_timeout=0.5):
+        for _ in range(30):
+            alice.send("/help")
+        # Her burst is answered, then 1/s: by now every one of the 30 replies has booked its slot.
+        wait_for(lambda: len(alice.bot_messages()) >= 4, timeout=15, message="Alice's first replies")
+
+        for _ in range(3):
+            bob.send("/help")
+            bob.expect_message(timeout=5)
+        # A worker books as notifications do (max_wait 2 s: beyond it the task is rescheduled).
+        reservation = worker_limiter.reserve(buckets_for(carol.id, is_group=False), max_wait=2.0)
+        sent_to_carol = sandbox.bot_api("sendMessage", chat_id=carol.id, text="reminder")
+        overtaken = len(alice.bot_messages())
+
+    assert reservation.booked and reservation.wait < 1.0, "the worker is not held back by Alice's backlog"
+    assert sent_to_carol["ok"]
+    assert overtaken < 30, "Bob's replies and Carol's message came before Alice's backlog was drained"
+    assert len(alice.bot_messages()) == 30, "Alice's replies are paced, not lost"
+    assert sandbox.stats()["flood_429"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_user_outrunning_their_replies_is_told_once_to_slow_down(limited_sandbox, shared_redis, settings):
+    """With the bot's own flood guard (settings): a burst of 30 gets the replies that fit in the
+    chat's reply backlog and one "slow down", not 30 replies spread over half a minute."""
+    sandbox = limited_sandbox
+    alice, bob = sandbox.user("Alice", started=True), sandbox.user("Bob", started=True)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "slow"}}
+    application = build_application(token=TOKEN, base_url=sandbox.base_url, rate_limit=True, register_commands=False)
+
+    with sandbox.polling(application, poll_timeout=0.5):
+        for _ in range(30):
+            alice.send("/help")
+        alice.expect_message(containing="too fast", timeout=15)
+        bob.send("/help")
+        bob.expect_message(timeout=5)
+        drained(alice)
+
+    texts = [message.text for message in alice.bot_messages()]
+    assert sum("too fast" in text for text in texts) == 1
+    answered = len(texts) - 1
+    assert 3 <= answered <= 10, f"{answered} replies: the burst of 3 and ~{settings.BOT_REPLY_BACKLOG_SECONDS} s' worth"
+    assert sandbox.stats()["flood_429"] == 0

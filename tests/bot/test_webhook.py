@@ -3,9 +3,11 @@
 import time
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from bot.webhook import SECRET_HEADER, webhook_bot
+from tests.notifications.harness import wait_for
 
 from .conftest import TOKEN
 
@@ -69,3 +71,34 @@ def test_a_redelivered_update_is_handled_once(webhook, walter):
     assert post(webhook, update, "right-secret").status_code == 200  # Telegram retried
     walter.expect_no_message(timeout=0.5)
     assert len(walter.bot_messages()) == 1
+
+
+def member_update(user, update_id, old, new):
+    """my_chat_member as Telegram sends it when the user blocks ("kicked") or unblocks ("member") the bot."""
+    person = {"id": user.id, "is_bot": False, "first_name": user.first_name}
+    bot = {"id": int(TOKEN.split(":")[0]), "is_bot": True, "first_name": "Slotbot", "username": "slotbot"}
+    return {
+        "update_id": update_id,
+        "my_chat_member": {
+            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+            "from": person,
+            "date": int(time.time()),
+            "old_chat_member": chat_member(bot, old),
+            "new_chat_member": chat_member(bot, new),
+        },
+    }
+
+
+def chat_member(user, status):
+    return {"user": user, "status": status, **({"until_date": 0} if status == "kicked" else {})}
+
+
+def test_a_block_and_an_unblock_by_webhook_change_reachability(webhook, walter):
+    assert post(webhook, start_update(walter, 50), "right-secret").status_code == 200
+    walter.expect_message(containing="Hello, Walter")
+    user = get_user_model().objects.get(telegram_id=walter.id)
+
+    assert post(webhook, member_update(walter, 51, "member", "kicked"), "right-secret").status_code == 200
+    wait_for(lambda: not get_user_model().objects.get(pk=user.pk).is_reachable, timeout=10, message="the block")
+    assert post(webhook, member_update(walter, 52, "kicked", "member"), "right-secret").status_code == 200
+    wait_for(lambda: get_user_model().objects.get(pk=user.pk).is_reachable, timeout=10, message="the unblock")
