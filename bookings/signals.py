@@ -12,3 +12,8 @@ from django.dispatch import Signal
 # system), reason (str), at (datetime), receipt (bool: False when the owner
 # already sees a new booking's result in their chat, so no receipt is sent).
 bookings_transitioned = Signal()
+
+# Sent when an access request is made (from_status "") or decided (from_status
+# "pending"; request.status says how). Arguments: request (AccessRequest, user
+# and resource loaded), from_status, by (the user who asked, or the deciding admin).
+access_request_changed = Signal()
