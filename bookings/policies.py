@@ -426,7 +426,9 @@ def access_request_create(*, user, resource, reason=""):
     try:
         with transaction.atomic():
             request = AccessRequest.objects.create(user=user, resource=resource, reason=reason or "")
-            access_request_changed.send(sender=AccessRequest, request=request, from_status="", by=user)
+            access_request_changed.send(
+                sender=AccessRequest, request=request, from_status="", to_status=request.status, by=user
+            )
     except IntegrityError:
         raise errors.AccessRequestPending() from None
     return request
@@ -474,7 +476,9 @@ def _decide(request, *, to_status, by, reason, now):
         request.refresh_from_db()
         raise errors.WrongStatus(status=AccessRequestStatus(request.status).label)
     request.status, request.decided_by, request.decided_at, request.decision_reason = to_status, by, now, reason or ""
-    access_request_changed.send(sender=AccessRequest, request=request, from_status=AccessRequestStatus.PENDING, by=by)
+    access_request_changed.send(
+        sender=AccessRequest, request=request, from_status=AccessRequestStatus.PENDING, to_status=to_status, by=by
+    )
 
 
 def access_requests_visible_to(*, user, status=None):

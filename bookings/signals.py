@@ -14,6 +14,6 @@ from django.dispatch import Signal
 bookings_transitioned = Signal()
 
 # Sent when an access request is made (from_status "") or decided (from_status
-# "pending"; request.status says how). Arguments: request (AccessRequest, user
-# and resource loaded), from_status, by (the user who asked, or the deciding admin).
+# "pending"). Arguments: request (AccessRequest, user and resource loaded),
+# from_status, to_status, by (the user who asked, or the deciding admin).
 access_request_changed = Signal()
