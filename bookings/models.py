@@ -231,7 +231,11 @@ QUOTA_COUNTED_STATUSES = (*LIVE_STATUSES, BookingStatus.COMPLETED)
 
 def _scope_constraint(name):
     """A policy row names one resource, or one category, or neither (everything), never both."""
-    return models.CheckConstraint(condition=Q(resource__isnull=True) | Q(category=""), name=name)
+    return models.CheckConstraint(
+        condition=Q(resource__isnull=True) | Q(category=""),
+        name=name,
+        violation_error_message=_("Choose a resource or a category, not both."),
+    )
 
 
 class AccessRule(models.Model):
@@ -256,12 +260,15 @@ class AccessRule(models.Model):
         constraints = [
             _scope_constraint("access_rule_one_scope"),
             models.CheckConstraint(
-                condition=Q(resource__isnull=False) | ~Q(category=""), name="access_rule_names_a_scope"
+                condition=Q(resource__isnull=False) | ~Q(category=""),
+                name="access_rule_names_a_scope",
+                violation_error_message=_("Choose the resource or the category this rule restricts."),
             ),
             models.CheckConstraint(
                 condition=(Q(group__isnull=False) & Q(telegram_chat_id__isnull=True))
                 | (Q(group__isnull=True) & Q(telegram_chat_id__isnull=False)),
                 name="access_rule_one_kind_of_group",
+                violation_error_message=_("Choose a Django group or give a Telegram chat id, one of the two."),
             ),
         ]
 
@@ -356,6 +363,7 @@ class QuotaRule(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="live") & Q(period="")) | (~Q(kind="live") & ~Q(period="")),
                 name="quota_rule_period_matches_kind",
+                violation_error_message=_("A per-period limit needs a period; a live-at-once limit has none."),
             ),
             models.CheckConstraint(condition=Q(limit__gte=1), name="quota_rule_limit_positive"),
         ]
@@ -392,7 +400,11 @@ class Closure(models.Model):
         verbose_name_plural = _("closures")
         constraints = [
             _scope_constraint("closure_one_scope"),
-            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="closure_start_before_end"),
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")),
+                name="closure_start_before_end",
+                violation_error_message=_("The end must be after the start."),
+            ),
         ]
         indexes = [models.Index(fields=["end", "start"], name="closure_end_start")]
 
