@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import DurationField, F, Q, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -246,7 +246,9 @@ def _usage(rule, user, *, moment, now):
     if rule.kind == QuotaKind.BOOKINGS:
         used = in_period.count()
     else:
-        used = sum(rules.length_of(s, e).total_seconds() for s, e in in_period.values_list("start", "end")) / 3600
+        # Summed in the database: instants subtract to real elapsed time, right across DST changes.
+        total = in_period.aggregate(total=Sum(F("end") - F("start"), output_field=DurationField()))["total"]
+        used = total.total_seconds() / 3600 if total else 0
     return QuotaUsage(rule, _scope_label(rule), used, rule.limit, start, end)
 
 
