@@ -427,3 +427,16 @@ def test_only_staff_decide_access_requests(cutter, user, other_user, now):
     request = policies.access_request_create(user=user, resource=cutter)
     with pytest.raises(errors.NotAllowed):
         policies.access_request_approve(request=request, by=other_user, now=now)
+
+
+def test_the_quota_message_reads_in_russian_with_plural_forms(room, book, at):
+    from django.utils import translation
+
+    QuotaRule.objects.create(resource=room, kind="bookings", period="week", limit=2)
+    book(room, at(10), at(11))
+    book(room, at(12), at(13))
+    with translation.override("ru"), pytest.raises(errors.QuotaExceeded) as caught:
+        book(room, at(14), at(15))
+    assert caught.value.message == (
+        "У вас 2 из 2 броней на этой неделе на «Orion»; неделя начнётся заново в понедельник."
+    )
