@@ -415,4 +415,4 @@ class Closure(models.Model):
     def reason_text(self):
         """What a user reads: the kind, and the details when there are any."""
         kind = self.get_reason_kind_display()
-        return f"{kind}: {self.reason}" if self.reason else str(kind)
+        return f"{kind} — {self.reason}" if self.reason else str(kind)

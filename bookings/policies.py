@@ -37,6 +37,7 @@ from bookings.models import (
     QuotaRule,
 )
 from bookings.signals import access_request_changed
+from core.telegram_membership import is_chat_member
 
 # --- Who may book what ------------------------------------------------------------
 
@@ -75,8 +76,6 @@ def user_chat_memberships(*, user, resources):
     Calls Telegram (cached): run it outside any transaction and pass the
     answer to `resources_bookable_by` / `enforce_booking_policies`.
     """
-    from core.telegram_membership import is_chat_member
-
     if user is None or user.is_staff or not getattr(user, "telegram_id", None):
         return frozenset()
     chats = {rule.telegram_chat_id for rules_ in access_rules_for(resources).values() for rule in rules_}

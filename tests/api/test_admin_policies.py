@@ -70,7 +70,7 @@ def test_adding_a_closure_over_bookings_asks_first_then_cancels_each_once(
     for booking in (first, second):
         booking.refresh_from_db()
         assert booking.status == BookingStatus.CANCELLED
-        assert booking.events.get(to_status="cancelled").reason == "Closed (maintenance: new floor)"
+        assert booking.events.get(to_status="cancelled").reason == "Closed (maintenance — new floor)"
 
 
 def test_a_closure_with_both_a_resource_and_a_category_is_refused_clearly(admin_client, studio, local_day):

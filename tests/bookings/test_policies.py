@@ -105,12 +105,13 @@ def test_resources_bookable_by_marks_restricted_resources_in_two_queries(
 
 @pytest.fixture
 def telegram(settings):
-    """A sandbox Telegram that the membership check asks; the cache starts empty."""
+    """A sandbox Telegram that the membership check asks, and an empty cache of this test's own
+    (never clear a shared Redis: other suites keep their keys there)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "policies"}}
     with run_sandbox(tokens=[settings.TELEGRAM_BOT_TOKEN]) as sandbox:
         settings.TELEGRAM_BASE_URL = sandbox.base_url
-        cache.clear()
         yield sandbox
-        cache.clear()
+    cache.clear()  # the test's own local-memory cache
 
 
 def test_members_of_a_telegram_chat_may_book_what_the_chat_is_allowed(telegram, make_resource, make_user, at, now):
@@ -314,7 +315,7 @@ def test_booking_into_a_closure_is_refused_with_its_reason(room, book, at):
     with pytest.raises(errors.Closed) as caught:
         book(room, at(13), at(15))
     assert caught.value.code == "closed"
-    assert caught.value.message == "The resource is closed at this time: maintenance: new floor."
+    assert caught.value.message == "The resource is closed at this time: maintenance — new floor."
     assert book(room, at(14), at(15)).pk  # right after it is fine
 
 
@@ -354,8 +355,8 @@ def test_closure_create_cancels_each_affected_booking_once_with_the_reason(
     )
     assert {b.pk for b in cancelled} == {first.pk, second.pk} and running == []
     assert [(len(s["bookings"]), s["to_status"], s["reason"]) for s in seen] == [
-        (1, "cancelled", "Closed (maintenance: painting)"),
-        (1, "cancelled", "Closed (maintenance: painting)"),
+        (1, "cancelled", "Closed (maintenance — painting)"),
+        (1, "cancelled", "Closed (maintenance — painting)"),
     ]
     first.refresh_from_db()
     outside.refresh_from_db()
