@@ -6,6 +6,10 @@ status only through the services (actions approve, reject, cancel, acting
 as the signed-in staff user), so every rule, history row and notification
 happens exactly as it does from the bot or the API. Reject and cancel first
 ask for a reason, which the user is shown, as in the bot.
+
+Policies (bookings.policies): access rules and quota rules are plain data;
+a closure is added through closure_create after a page listing the live
+bookings it cancels; access requests are approved or rejected by actions.
 """
 
 from datetime import timedelta
@@ -14,14 +18,27 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import formats, services
+from bookings import formats, policies, services
 from bookings.errors import BookingError
-from bookings.models import Booking, BookingEvent, OpeningHours, Resource, ResourceAlias, name_key
+from bookings.models import (
+    AccessRequest,
+    AccessRule,
+    Booking,
+    BookingEvent,
+    Closure,
+    OpeningHours,
+    QuotaRule,
+    Resource,
+    ResourceAlias,
+    name_key,
+)
 from bookings.rules import MAX_NOTE_LENGTH, local_midnight, today_in
 
 
@@ -241,3 +258,169 @@ class BookingAdmin(admin.ModelAdmin):
                 done += 1
         if done:
             messages.success(request, success_message(done) % {"count": done})
+
+
+# --- Institution policies ---------------------------------------------------------
+
+
+@admin.register(AccessRule)
+class AccessRuleAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "resource", "category", "group", "telegram_chat_title", "telegram_chat_id")
+    list_filter = ("category", "group")
+    list_select_related = ("resource", "group")
+    autocomplete_fields = ("resource",)
+    fieldsets = (
+        (
+            _("What"),
+            {"fields": ("resource", "category"), "description": _("One resource, or every one of a category.")},
+        ),
+        (
+            _("Who may book it"),
+            {
+                "fields": ("group", ("telegram_chat_id", "telegram_chat_title")),
+                "description": _(
+                    "A Django group, or the members of a Telegram chat (the bot must be in it). "
+                    "Approving an access request adds the user to the Django group."
+                ),
+            },
+        ),
+    )
+
+
+@admin.register(QuotaRule)
+class QuotaRuleAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "resource", "category", "group", "kind", "period", "limit")
+    list_filter = ("kind", "period", "group")
+    list_select_related = ("resource", "group")
+    autocomplete_fields = ("resource",)
+    fieldsets = (
+        (_("Scope"), {"fields": ("resource", "category"), "description": _("Both empty: every resource.")}),
+        (_("Who"), {"fields": ("group",)}),
+        (
+            _("Limit"),
+            {
+                "fields": ("kind", "period", "limit"),
+                "description": _(
+                    "Hours limits count in hours. Periods are calendar days, weeks from Monday and months, "
+                    "in the site's time zone. Several rules stack; staff are exempt."
+                ),
+            },
+        ),
+    )
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    """Closures are added through policies.closure_create: the admin first sees the live bookings
+    it meets, and on confirmation each is cancelled with the closure's reason (one message each)."""
+
+    list_display = ("__str__", "resource", "category", "start", "end", "reason_kind", "created_by")
+    list_filter = ("reason_kind", "category")
+    list_select_related = ("resource", "created_by")
+    autocomplete_fields = ("resource",)
+    fields = ("resource", "category", ("start", "end"), "reason_kind", "reason")
+    date_hierarchy = "start"
+
+    # A changed closure would not cancel what it newly covers: delete and add again instead.
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if request.method == "POST" and self.has_add_permission(request):
+            form = self.get_form(request)(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                scope = {"resource": data.get("resource"), "category": data.get("category") or ""}
+                affected = policies.closure_affected_bookings(**scope, start=data["start"], end=data["end"])
+                if affected and "confirm" not in request.POST:
+                    return self._confirm_closure(request, form, affected)
+                return self._create_closure(request, scope, data)
+        return super().add_view(request, form_url, extra_context)
+
+    def _confirm_closure(self, request, form, affected):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Close and cancel these bookings?"),
+            "opts": self.model._meta,
+            "form": form,
+            "bookings": affected,
+        }
+        return TemplateResponse(request, "admin/bookings/closure/confirm_closure.html", context)
+
+    def _create_closure(self, request, scope, data):
+        try:
+            _closure, cancelled, running = policies.closure_create(
+                **scope,
+                start=data["start"],
+                end=data["end"],
+                reason_kind=data["reason_kind"],
+                reason=data.get("reason") or "",
+                by=request.user,
+            )
+        except BookingError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(request.path)
+        messages.success(request, _("Closure added."))
+        if cancelled:
+            n = len(cancelled)
+            messages.success(
+                request, ngettext("%(count)d booking cancelled.", "%(count)d bookings cancelled.", n) % {"count": n}
+            )
+        for booking in running:
+            messages.warning(request, _("%(booking)s is running now and was not cancelled.") % {"booking": booking})
+        return HttpResponseRedirect(reverse("admin:bookings_closure_changelist"))
+
+
+@admin.register(AccessRequest)
+class AccessRequestAdmin(admin.ModelAdmin):
+    """Access requests are decided through the services (approve adds the user to the resource's group)."""
+
+    list_display = ("id", "user", "resource", "reason", "status", "created_at", "decided_by", "decided_at")
+    list_filter = ("status", ("resource", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("user", "resource", "decided_by")
+    search_fields = ("user__username", "user__telegram_username", "resource__name", "reason")
+    readonly_fields = (
+        "user",
+        "resource",
+        "reason",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+    )
+    fields = readonly_fields
+    actions = ["approve_requests", "reject_requests"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("bookings.change_accessrequest")
+
+    @admin.action(description=_("Approve selected access requests"), permissions=["decide"])
+    def approve_requests(self, request, queryset):
+        self._decide(request, queryset, policies.access_request_approve)
+
+    @admin.action(description=_("Reject selected access requests"), permissions=["decide"])
+    def reject_requests(self, request, queryset):
+        self._decide(request, queryset, policies.access_request_reject)
+
+    def _decide(self, request, queryset, service):
+        done = 0
+        for access_request in queryset.select_related("user", "resource"):
+            try:
+                service(request=access_request, by=request.user)
+            except BookingError as exc:
+                messages.error(request, f"{access_request}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(
+                request,
+                ngettext("%(count)d access request decided.", "%(count)d access requests decided.", done)
+                % {"count": done},
+            )

@@ -80,3 +80,20 @@ CheckInNotOpen = _error(
 CheckInClosed = _error("CheckInClosed", "check_in_closed", _("The check-in time for this booking is over."))
 NoteTooLong = _error("NoteTooLong", "note_too_long", _("The note may be at most %(limit)s characters long."))
 InvalidAlias = _error("InvalidAlias", "invalid_alias", _("An alias must have 1 to %(limit)s characters."))
+
+# Institution policies (bookings.policies). Their messages are built there, with the details.
+NotPermitted = _error("NotPermitted", "not_permitted", _("Only some groups may book this resource."))
+QuotaExceeded = _error("QuotaExceeded", "quota_exceeded", _("This booking would exceed a fair-use limit."))
+Closed = _error("Closed", "closed", _("The resource is closed at this time: %(reason)s."))
+AccessRequestPending = _error(
+    "AccessRequestPending", "access_request_pending", _("You have already asked for access to this resource.")
+)
+AlreadyPermitted = _error("AlreadyPermitted", "already_permitted", _("You may already book this resource."))
+NoGroupToGrant = _error(
+    "NoGroupToGrant",
+    "no_group_to_grant",
+    _(
+        "This resource is open only to members of Telegram chats (%(chats)s): add the user to one of them, "
+        "or give its access rule a Django group."
+    ),
+)

@@ -259,3 +259,199 @@ class BookingEvent(models.Model):
     def reason_in_language(self):
         """The reason in the active language: the system's own are translated, people's shown as written."""
         return gettext(self.reason) if self.reason in SYSTEM_REASONS else self.reason
+
+
+# --- Institution policies: who may book what, fair-use quotas, closures ---------
+# The rules that read these rows live in bookings.policies.
+
+# Bookings that count against a quota: those holding time, and those that used it.
+QUOTA_COUNTED_STATUSES = (*LIVE_STATUSES, BookingStatus.COMPLETED)
+
+
+def _scope_constraint(name):
+    """A policy row names one resource, or one category, or neither (everything), never both."""
+    return models.CheckConstraint(
+        condition=Q(resource__isnull=True) | Q(category=""),
+        name=name,
+        violation_error_message=_("Choose a resource or a category, not both."),
+    )
+
+
+class AccessRule(models.Model):
+    """Restricts a resource, or every resource of a category, to members of one group.
+
+    A resource that no rule names is open to everyone. The group is a Django
+    auth group, or a Telegram chat (its members, asked with getChatMember).
+    Several rules on one resource add up: a member of any of them may book.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="access_rules")
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    group = models.ForeignKey(
+        "auth.Group", on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("group")
+    )
+    telegram_chat_id = models.BigIntegerField(_("Telegram chat id"), null=True, blank=True)
+    telegram_chat_title = models.CharField(_("Telegram chat title"), max_length=128, blank=True)
+
+    class Meta:
+        verbose_name = _("access rule")
+        verbose_name_plural = _("access rules")
+        constraints = [
+            _scope_constraint("access_rule_one_scope"),
+            models.CheckConstraint(
+                condition=Q(resource__isnull=False) | ~Q(category=""),
+                name="access_rule_names_a_scope",
+                violation_error_message=_("Choose the resource or the category this rule restricts."),
+            ),
+            models.CheckConstraint(
+                condition=(Q(group__isnull=False) & Q(telegram_chat_id__isnull=True))
+                | (Q(group__isnull=True) & Q(telegram_chat_id__isnull=False)),
+                name="access_rule_one_kind_of_group",
+                violation_error_message=_("Choose a Django group or give a Telegram chat id, one of the two."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.resource or self.category}: {self.group_label}"
+
+    @property
+    def group_label(self):
+        if self.group_id:
+            return self.group.name
+        return self.telegram_chat_title or str(self.telegram_chat_id)
+
+
+class AccessRequestStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("access request", "pending")
+    APPROVED = "approved", pgettext_lazy("access request", "approved")
+    REJECTED = "rejected", pgettext_lazy("access request", "rejected")
+
+
+class AccessRequest(models.Model):
+    """A user asks to be let into a restricted resource; staff approve or reject."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_requests")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="access_requests")
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=AccessRequestStatus.choices, default=AccessRequestStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(_("decision reason"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("access request")
+        verbose_name_plural = _("access requests")
+        constraints = [
+            # One open request per user and resource: a second tap does not queue another.
+            models.UniqueConstraint(
+                fields=["user", "resource"], condition=Q(status="pending"), name="access_request_one_pending"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.resource} ({self.status})"
+
+
+class QuotaKind(models.TextChoices):
+    BOOKINGS = "bookings", _("at most N bookings per period")
+    HOURS = "hours", _("at most H hours per period")
+    LIVE = "live", _("at most N live bookings at once")
+
+
+class QuotaPeriod(models.TextChoices):
+    DAY = "day", _("day")
+    WEEK = "week", _("week")
+    MONTH = "month", _("month")
+
+
+class QuotaRule(models.Model):
+    """A fair-use limit: scope (resource, category or everything) × who (everyone or a group) × a limit.
+
+    Periods are calendar days, weeks (from Monday) and months in the site's
+    zone. Several rules stack; staff are exempt.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    group = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("group"),
+        help_text=_("Empty: the limit applies to everyone."),
+    )
+    kind = models.CharField(_("limit"), max_length=16, choices=QuotaKind.choices)
+    period = models.CharField(
+        _("period"), max_length=8, choices=QuotaPeriod.choices, blank=True, help_text=_("Empty for live bookings.")
+    )
+    limit = models.PositiveIntegerField(_("at most"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("quota rule")
+        verbose_name_plural = _("quota rules")
+        constraints = [
+            _scope_constraint("quota_rule_one_scope"),
+            models.CheckConstraint(
+                condition=(Q(kind="live") & Q(period="")) | (~Q(kind="live") & ~Q(period="")),
+                name="quota_rule_period_matches_kind",
+                violation_error_message=_("A per-period limit needs a period; a live-at-once limit has none."),
+            ),
+            models.CheckConstraint(condition=Q(limit__gte=1), name="quota_rule_limit_positive"),
+        ]
+
+    def __str__(self):
+        scope = self.resource or self.category or gettext("all resources")
+        return f"{scope}: {self.get_kind_display()} = {self.limit} {self.period}".strip()
+
+
+class ClosureReason(models.TextChoices):
+    HOLIDAYS = "holidays", _("holidays")
+    MAINTENANCE = "maintenance", _("maintenance")
+    EXAMS = "exams", _("exams")
+    OTHER = "other", _("other")
+
+
+class Closure(models.Model):
+    """A dated closure of a resource, a category or everything: nothing may be booked from start to end."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, null=True, blank=True, related_name="closures")
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("until"))
+    reason_kind = models.CharField(_("reason"), max_length=16, choices=ClosureReason.choices)
+    reason = models.CharField(_("details"), max_length=300, blank=True, help_text=_("Shown to the users."))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [
+            _scope_constraint("closure_one_scope"),
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")),
+                name="closure_start_before_end",
+                violation_error_message=_("The end must be after the start."),
+            ),
+        ]
+        indexes = [models.Index(fields=["end", "start"], name="closure_end_start")]
+
+    def __str__(self):
+        scope = self.resource or self.category or gettext("all resources")
+        return f"{scope}: {self.start:%Y-%m-%d %H:%M}–{self.end:%Y-%m-%d %H:%M} ({self.get_reason_kind_display()})"
+
+    def reason_text(self):
+        """What a user reads: the kind, and the details when there are any."""
+        kind = self.get_reason_kind_display()
+        return f"{kind} — {self.reason}" if self.reason else str(kind)

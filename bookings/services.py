@@ -9,10 +9,11 @@ turns into outbox rows) happen in the same transaction as the change.
 import logging
 from datetime import UTC, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings import availability, errors, rules
+from bookings import availability, errors, policies, rules
 from bookings.models import (
     REASON_END_TIME,
     REASON_NO_CHECK_IN,
@@ -55,13 +56,20 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     blocked_until = end + resource.buffer
     status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.CONFIRMED
+    chat_ids = policies.user_chat_memberships(user=user, resources=[resource])  # may ask Telegram: no lock held
     try:
         with transaction.atomic():
+            # A user's bookings one at a time (user row first, then the resource: always this order),
+            # so two requests of one user cannot both pass a quota.
+            lock_user(user)
             # One booking of a resource at a time: concurrent inserts that the exclusion
             # constraint checks against each other's uncommitted rows can deadlock
             # (PostgreSQL aborts one with 40P01); queued on the resource's row they
             # cannot, and the loser meets the winner's row as `slot_taken`.
             _lock_resource(resource)
+            policies.enforce_booking_policies(
+                user=user, resource=resource, start=start, end=end, now=now, chat_ids=chat_ids
+            )
             if availability.live_bookings_meeting(resource_ids=[resource.pk], start=start, end=blocked_until).exists():
                 raise errors.SlotTaken()
             booking = Booking.objects.create(
@@ -90,6 +98,11 @@ def booking_receipt_shown(*, booking: Booking) -> None:
 def booking_receipt_owed(*, booking: Booking) -> None:
     """The interface could not show `booking`'s result (its reply failed): the held receipt goes out now."""
     booking_receipt_resolved.send(sender=Booking, booking=booking, shown=False)
+
+
+def lock_user(user):
+    """Row lock on the user until the transaction ends; taken before any resource lock."""
+    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
 
 def _lock_resource(resource):

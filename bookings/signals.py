@@ -18,3 +18,8 @@ bookings_transitioned = Signal()
 # showed the booking's result. Arguments: booking, shown (bool: True → the held
 # receipt is not needed; False → it is owed, send it now).
 booking_receipt_resolved = Signal()
+
+# Sent when an access request is made (from_status "") or decided (from_status
+# "pending"). Arguments: request (AccessRequest, user and resource loaded),
+# from_status, to_status, by (the user who asked, or the deciding admin).
+access_request_changed = Signal()

@@ -1,8 +1,9 @@
 """Every API error as one JSON shape: {"code": …, "detail": …[, "fields": {…}]}.
 
 This is the one place where a domain error (bookings.errors.BookingError)
-becomes an HTTP answer: 409 for a slot that is taken, 403 for an action the
-user may not take, 400 for every other rule violation. DRF's own errors
+becomes an HTTP answer: 409 for a slot that is taken, a quota used up or an
+access request already open, 403 for an action the user may not take or a
+resource they may not book, 400 for every other rule violation (closed, …). DRF's own errors
 (401, 403, 404, 405, malformed input) get the same shape, so a client reads
 `code` and never parses prose. Messages follow the request's language
 (LocaleMiddleware activates it before the view runs). A database that cannot
@@ -24,6 +25,9 @@ from core.middleware import DATABASE_ERRORS, unavailable_body, unavailable_heade
 DOMAIN_ERROR_STATUS = {
     errors.SlotTaken: status.HTTP_409_CONFLICT,
     errors.NotAllowed: status.HTTP_403_FORBIDDEN,
+    errors.NotPermitted: status.HTTP_403_FORBIDDEN,
+    errors.QuotaExceeded: status.HTTP_409_CONFLICT,
+    errors.AccessRequestPending: status.HTTP_409_CONFLICT,
 }
 
 # DRF names a refused permission "permission_denied"; the API uses the

@@ -15,8 +15,16 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings import errors, selectors
-from bookings.models import Booking, BookingEvent, BookingStatus, OpeningHours, Resource, ResourceKind
+from bookings import errors, policies, selectors
+from bookings.models import (
+    AccessRequest,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    OpeningHours,
+    Resource,
+    ResourceKind,
+)
 from bookings.rules import site_zone
 
 # Outside these bounds, date arithmetic (time zones, buffers, local midnights)
@@ -166,16 +174,34 @@ class OpeningHoursSerializer(serializers.ModelSerializer):
 
 
 class ResourceSerializer(serializers.ModelSerializer):
+    """A resource as the requesting user sees it: `bookable` is false when its access rules keep them out.
+
+    The view passes `access` ({resource id: policies.Access}) in the context.
+    """
+
     aliases = serializers.SlugRelatedField(
         many=True,
         read_only=True,
         slug_field="alias",
         help_text=_("Other names the resource is found by (any language); edited in the admin."),
     )
+    bookable = serializers.SerializerMethodField(help_text=_("False when only some groups may book it."))
+    restricted_to = serializers.SerializerMethodField(
+        help_text=_("When not bookable: the groups and Telegram chats whose members may book it.")
+    )
 
     class Meta:
         model = Resource
-        fields = ["id", "name", "kind", "category", "location", "description", "aliases"]
+        fields = ["id", "name", "kind", "category", "location", "description", "aliases", "bookable", "restricted_to"]
+
+    def _access(self, resource):
+        return self.context.get("access", {}).get(resource.pk, policies.OPEN)
+
+    def get_bookable(self, resource) -> bool:
+        return self._access(resource).bookable
+
+    def get_restricted_to(self, resource) -> list[str]:
+        return list(self._access(resource).restricted_to)
 
 
 class ResourceRulesSerializer(serializers.ModelSerializer):
@@ -259,6 +285,52 @@ class BookingDetailSerializer(BookingSerializer):
     class Meta(BookingSerializer.Meta):
         fields = BookingSerializer.Meta.fields + ["events"]
         read_only_fields = fields
+
+
+class AccessRequestCreateSerializer(serializers.Serializer):
+    # Its length is a domain rule (bookings.rules.validate_note), answered "note_too_long".
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text=_("Why you need it; the admins read it.")
+    )
+
+
+class AccessRequestSerializer(serializers.ModelSerializer):
+    resource_name = serializers.CharField(source="resource.name", read_only=True)
+    created_at = SiteDateTimeField()
+    decided_at = SiteDateTimeField(allow_null=True)
+
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "id",
+            "user",
+            "resource",
+            "resource_name",
+            "reason",
+            "status",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+        ]
+        read_only_fields = fields
+
+
+class QuotaQuerySerializer(serializers.Serializer):
+    resource = IdField(required=False, help_text=_("Only the quotas that apply to booking this resource."))
+
+
+class QuotaUsageSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(source="rule.pk")
+    kind = serializers.CharField(source="rule.kind", help_text=_("bookings, hours or live (at once)."))
+    period = serializers.CharField(source="rule.period", help_text=_("day, week, month; empty for live."))
+    scope = serializers.CharField(help_text=_("The resource, the category, or all resources."))
+    used = serializers.FloatField(help_text=_("Bookings, or hours for an hours limit."))
+    limit = serializers.IntegerField()
+    left = serializers.FloatField()
+    period_start = SiteDateTimeField(allow_null=True)
+    period_end = SiteDateTimeField(allow_null=True, help_text=_("When the period resets; null for live."))
+    text = serializers.CharField(source="describe", help_text=_("E.g. 3 h of 4 h left this week on Meeting rooms."))
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -20,9 +20,11 @@ class OptionalSlashRouter(SimpleRouter):
 router = OptionalSlashRouter()
 router.register("resources", views.ResourceViewSet, basename="resource")
 router.register("bookings", views.BookingViewSet, basename="booking")
+router.register("access-requests", views.AccessRequestViewSet, basename="access-request")
 
 urlpatterns = [
     *router.urls,
     re_path(r"^availability/?$", views.AvailabilityView.as_view(), name="availability"),
+    re_path(r"^me/quotas/?$", views.MyQuotasView.as_view(), name="my-quotas"),
     re_path(r"", views.api_not_found),
 ]

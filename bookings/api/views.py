@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import selectors, services
+from bookings import policies, selectors, services
 from bookings.api import serializers as s
 from bookings.api.errors import error_body
 from bookings.api.pagination import BoundedLimitOffsetPagination
@@ -29,9 +29,15 @@ ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 ERROR_DESCRIPTIONS = {
     400: "Malformed input or a booking rule broken (code names which: invalid_datetime, too_long, …).",
     401: "No or invalid credentials (code not_authenticated or authentication_failed).",
-    403: "Not allowed (code not_allowed): staff-only action, or a CSRF failure with session auth.",
+    403: (
+        "Not allowed (code not_allowed): staff-only action, or a CSRF failure with session auth; "
+        "or the resource is restricted to some groups (code not_permitted, the detail names them)."
+    ),
     404: "No such object, or not yours (code not_found).",
-    409: "The time is already booked (code slot_taken).",
+    409: (
+        "The time is already booked (code slot_taken), a fair-use limit is used up (code quota_exceeded: "
+        "which limit, the usage, when it resets), or an access request is already open (access_request_pending)."
+    ),
 }
 
 
@@ -63,7 +69,7 @@ class ResourceViewSet(viewsets.GenericViewSet):
         filters = parse(s.ResourceFilterSerializer, request.query_params)
         # Aliases are rendered per resource: one query for the page, not one per row.
         page = self.paginate_queryset(selectors.resources_list(**filters).prefetch_related("aliases"))
-        return self.get_paginated_response(s.ResourceSerializer(page, many=True).data)
+        return self.get_paginated_response(s.ResourceSerializer(page, many=True, context=access(request, page)).data)
 
     @extend_schema(
         summary="A resource with its booking rules and opening hours",
@@ -71,13 +77,15 @@ class ResourceViewSet(viewsets.GenericViewSet):
         responses={200: s.ResourceDetailSerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request, pk):
-        return Response(s.ResourceDetailSerializer(self._resource(pk)).data)
+        resource = self._resource(pk)
+        return Response(s.ResourceDetailSerializer(resource, context=access(request, [resource])).data)
 
     @extend_schema(
         summary="The free intervals of a resource on a day",
         description=(
             "Every booking that lies inside one of these intervals (on the slot grid, within the "
-            "duration limits) is accepted. Times are ISO 8601 with the site's offset."
+            "duration limits) is accepted. Times are ISO 8601 with the site's offset. Empty when the "
+            "resource is restricted to groups the user is not in."
         ),
         parameters=[ID_PARAMETER, s.DayQuerySerializer],
         responses={200: s.ResourceAvailabilitySerializer, **error_responses(400, 401, 404)},
@@ -86,8 +94,22 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def availability(self, request, pk):
         resource = self._resource(pk)
         day = parse(s.DayQuerySerializer, request.query_params).get("date") or today_in()
-        free = selectors.resource_free_intervals(resource=resource, day=day)
+        bookable = policies.resources_only_bookable(user=request.user, resources=[resource])
+        free = selectors.resource_free_intervals(resource=resource, day=day) if bookable else []
         return Response(s.ResourceAvailabilitySerializer({"resource": resource.pk, "date": day, "free": free}).data)
+
+    @extend_schema(
+        summary="Ask for access to a restricted resource",
+        description="The admins approve (the user joins the resource's group) or reject it.",
+        parameters=[ID_PARAMETER],
+        request=s.AccessRequestCreateSerializer,
+        responses={201: s.AccessRequestSerializer, **error_responses(400, 401, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], url_path="access-requests")
+    def access_requests(self, request, pk):
+        reason = parse(s.AccessRequestCreateSerializer, request.data)["reason"]
+        created = policies.access_request_create(user=request.user, resource=self._resource(pk), reason=reason)
+        return Response(s.AccessRequestSerializer(created).data, status=status.HTTP_201_CREATED)
 
     def _resource(self, pk):
         resource = selectors.resource_get(resource_id=int(pk))
@@ -96,18 +118,28 @@ class ResourceViewSet(viewsets.GenericViewSet):
         return resource
 
 
+def access(request, resources):
+    """Serializer context: whether the requesting user may book each resource."""
+    return {"access": policies.resources_bookable_by(user=request.user, resources=resources)}
+
+
 class AvailabilityView(APIView):
     """Availability first: pick a time, see what is free for all of it."""
 
     @extend_schema(
         summary="Resources free for a whole time range",
-        description="The active resources a booking from start to end would be accepted for, by every rule.",
+        description=(
+            "The active resources a booking from start to end would be accepted for, by every rule; "
+            "restricted resources the user may not book are left out."
+        ),
         parameters=[s.TimeRangeQuerySerializer],
         responses={200: s.ResourceSerializer(many=True), **error_responses(400, 401)},
     )
     def get(self, request):
         query = parse(s.TimeRangeQuerySerializer, request.query_params)
-        resources = selectors.resources_free_between(**query)
+        resources = policies.resources_only_bookable(
+            user=request.user, resources=selectors.resources_free_between(**query)
+        )
         return Response(s.ResourceSerializer(resources, many=True).data)
 
 
@@ -229,6 +261,80 @@ class BookingViewSet(viewsets.GenericViewSet):
     def _transition(self, request, pk, service, **arguments):
         booking = service(booking=self._booking(request, pk), by=request.user, **arguments)
         return Response(s.BookingDetailSerializer(booking).data)
+
+
+class AccessRequestViewSet(viewsets.GenericViewSet):
+    """Access requests: a user's own, or everyone's for staff, who decide them."""
+
+    serializer_class = s.AccessRequestSerializer
+    pagination_class = BoundedLimitOffsetPagination
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        summary="List access requests (newest first)",
+        responses={200: s.AccessRequestSerializer(many=True), **error_responses(401)},
+    )
+    def list(self, request):
+        page = self.paginate_queryset(policies.access_requests_visible_to(user=request.user))
+        return self.get_paginated_response(s.AccessRequestSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="An access request",
+        parameters=[ID_PARAMETER],
+        responses={200: s.AccessRequestSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request, pk):
+        return Response(s.AccessRequestSerializer(self._request(request, pk)).data)
+
+    @extend_schema(
+        summary="Approve an access request (staff): the user joins the resource's group",
+        description="Refused with no_group_to_grant when the resource is open only to Telegram chats.",
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={200: s.AccessRequestSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsStaff])
+    def approve(self, request, pk):
+        decided = policies.access_request_approve(request=self._request(request, pk), by=request.user)
+        return Response(s.AccessRequestSerializer(decided).data)
+
+    @extend_schema(
+        summary="Reject an access request (staff)",
+        parameters=[ID_PARAMETER],
+        request=s.ReasonSerializer,
+        responses={200: s.AccessRequestSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsStaff])
+    def reject(self, request, pk):
+        reason = parse(s.ReasonSerializer, request.data)["reason"]
+        decided = policies.access_request_reject(request=self._request(request, pk), by=request.user, reason=reason)
+        return Response(s.AccessRequestSerializer(decided).data)
+
+    def _request(self, request, pk):
+        found = policies.access_request_get(request_id=int(pk), user=request.user)
+        if found is None:
+            raise exceptions.NotFound()
+        return found
+
+
+class MyQuotasView(APIView):
+    """The fair-use limits that apply to the requesting user, with their usage."""
+
+    @extend_schema(
+        summary="My quotas: each limit that applies, how much is used, when it resets",
+        description="Empty for staff, who are exempt.",
+        parameters=[s.QuotaQuerySerializer],
+        responses={200: s.QuotaUsageSerializer(many=True), **error_responses(400, 401, 404)},
+    )
+    def get(self, request):
+        resource_id = parse(s.QuotaQuerySerializer, request.query_params).get("resource")
+        resource = None
+        if resource_id is not None:
+            resource = selectors.resource_get(resource_id=resource_id)
+            if resource is None:
+                raise exceptions.NotFound()
+        usage = policies.user_quota_usage(user=request.user, resource=resource)
+        return Response(s.QuotaUsageSerializer(usage, many=True).data)
 
 
 def api_not_found(request, *args, **kwargs):

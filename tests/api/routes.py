@@ -12,4 +12,10 @@ ENDPOINTS = [
     "/api/bookings/{id}/finish/",
     "/api/bookings/{id}/approve/",
     "/api/bookings/{id}/reject/",
+    "/api/resources/{id}/access-requests/",
+    "/api/access-requests/",
+    "/api/access-requests/{id}/",
+    "/api/access-requests/{id}/approve/",
+    "/api/access-requests/{id}/reject/",
+    "/api/me/quotas/",
 ]

@@ -123,3 +123,28 @@ def test_the_constraint_holds_the_buffer(make_resource, user, at):
             blocked_until=at(12, 30),
             status=BookingStatus.PENDING,
         )
+
+
+def test_ten_concurrent_bookings_of_one_user_under_a_limit_of_two_give_two_bookings_and_eight_quota_exceeded(
+    make_resource, user, at, now
+):
+    """booking_create locks the user's row before counting, so concurrent requests cannot both pass a quota."""
+    from bookings.models import QuotaRule
+
+    # Ten resources, so the resource locks do not queue the requests: only the user's lock can.
+    resources = [make_resource(hours=None, category="Laptops") for _ in range(10)]
+    QuotaRule.objects.create(category="Laptops", kind="bookings", period="day", limit=2)
+    calls = [
+        (
+            lambda hour=hour, resource=resource: services.booking_create(
+                user=user, resource=resource, start=at(hour, days=1), end=at(hour + 1, days=1), now=now
+            )
+        )
+        for hour, resource in enumerate(resources)
+    ]
+    outcomes = run_together(calls)
+    winners = [result for kind, result in outcomes if kind == "ok"]
+    losers = [result for kind, result in outcomes if kind == "error"]
+    assert len(winners) == 2, outcomes
+    assert len(losers) == 8 and all(e.code == "quota_exceeded" for e in losers), losers
+    assert Booking.objects.filter(user=user, status=BookingStatus.CONFIRMED).count() == 2

@@ -51,3 +51,13 @@ def test_django_system_checks_pass():
     from django.core.management import call_command
 
     call_command("check", fail_level="WARNING")
+
+
+def test_seed_demo_adds_its_policies_once():
+    from bookings.models import AccessRule, Closure, QuotaRule
+
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    assert AccessRule.objects.get().group.name == "Trained makers"
+    assert {(q.kind, q.limit) for q in QuotaRule.objects.all()} == {("live", 2), ("hours", 4)}
+    assert Closure.objects.get().reason_kind == "maintenance"

@@ -6,13 +6,16 @@ Each has Russian and English aliases, so the help's examples work in both
 languages (`/book проектор завтра 14:00 2ч`).
 """
 
-from datetime import time
+from datetime import time, timedelta
 
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from bookings import services
-from bookings.models import OpeningHours, Resource, ResourceKind
+from bookings.models import AccessRule, Closure, OpeningHours, QuotaRule, Resource, ResourceKind
+from bookings.rules import local_midnight, site_zone
 
 WEEKDAYS = range(5)
 EVERY_DAY = range(7)
@@ -141,4 +144,42 @@ class Command(BaseCommand):
                     for day in days
                     for opens, closes in intervals
                 )
+        seed_policies()
         self.stdout.write(self.style.SUCCESS(f"Demo catalogue: {len(DEMO)} resources ({created} new)."))
+
+
+def seed_policies():
+    """The demo's institution policies (bookings.policies), idempotent like the catalogue:
+    a Laser cutter open only to the group Trained makers, at most 2 live bookings per user of
+    the camera, at most 4 hours a week per user on the rooms, and a maintenance day next month."""
+    makers, _ = Group.objects.get_or_create(name="Trained makers")
+    cutter, _ = Resource.objects.update_or_create(
+        name="Laser cutter",
+        defaults={
+            "kind": ResourceKind.EQUIPMENT,
+            "category": "Workshop",
+            "location": "Maker space",
+            "description": "CO2 laser, 60x40 cm. Trained makers only: ask for access.",
+            "is_active": True,
+            "slot_minutes": 15,
+            "min_duration_minutes": 15,
+            "max_duration_minutes": 120,
+        },
+    )
+    AccessRule.objects.get_or_create(resource=cutter, group=makers)
+    camera = Resource.objects.filter(name="Camera Sony A7 III").first()
+    if camera:
+        QuotaRule.objects.update_or_create(resource=camera, kind="live", defaults={"period": "", "limit": 2})
+    QuotaRule.objects.update_or_create(
+        category="Rooms", resource=None, group=None, kind="hours", defaults={"period": "week", "limit": 4}
+    )
+    room = Resource.objects.filter(name="Meeting room Orion").first()
+    if room:
+        today = timezone.now().astimezone(site_zone()).date()
+        day = (today.replace(day=1) + timedelta(days=32)).replace(day=10)  # the 10th of next month
+        Closure.objects.update_or_create(
+            resource=room,
+            reason_kind="maintenance",
+            reason="Demo: projector replacement",
+            defaults={"start": local_midnight(day), "end": local_midnight(day + timedelta(days=1))},
+        )
