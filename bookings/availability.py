@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from bookings import errors, rules
+from bookings import errors, policies, rules
 from bookings.models import LIVE_STATUSES, Booking
 
 
@@ -71,6 +71,9 @@ def free_intervals(*, resource, day, now=None, overnight=False):
         Interval(b.start - resource.buffer, b.blocked_until)
         for b in live_bookings_meeting(resource_ids=[resource.pk], start=window_start - resource.buffer, end=window_end)
     ]
+    # Closed time is not free: a booking may not meet a closure (its buffer may).
+    closures = policies.closures_between(resource_ids=[resource.pk], start=window_start, end=window_end)
+    taken += [Interval(c.start, c.end) for c in closures.get(resource.pk, ())]
     minimum = timedelta(minutes=resource.min_duration_minutes)
     free = []
     for interval in _subtract(open_intervals, taken):
@@ -163,7 +166,8 @@ def durations_at(*, resource, start, now=None):
 
 def free_among(*, candidates, start, end, now=None):
     """Those of `candidates` that a booking from start to end would be accepted for: one query
-    for the live bookings that meet the range, whatever the number of candidates."""
+    for the live bookings and one for the closures that meet the range, whatever the number of
+    candidates."""
     now = now or timezone.now()
     if not candidates:
         return []
@@ -173,8 +177,11 @@ def free_among(*, candidates, start, end, now=None):
         resource_ids=[r.pk for r in candidates], start=start - max_buffer, end=end + max_buffer
     ):
         busy.setdefault(b.resource_id, []).append(b)
+    closed = policies.closures_between(resource_ids=[r.pk for r in candidates], start=start, end=end)
     free = []
     for resource in candidates:
+        if resource.pk in closed:
+            continue
         if any(b.start < end + resource.buffer and b.blocked_until > start for b in busy.get(resource.pk, ())):
             continue
         try:

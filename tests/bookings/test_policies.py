@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 
-from bookings import errors, policies, rules, services
+from bookings import errors, policies, rules, selectors, services
 from bookings.models import (
     AccessRequestStatus,
     AccessRule,
@@ -316,6 +316,21 @@ def test_booking_into_a_closure_is_refused_with_its_reason(room, book, at):
     assert caught.value.code == "closed"
     assert caught.value.message == "The resource is closed at this time: maintenance — new floor."
     assert book(room, at(14), at(15)).pk  # right after it is fine
+
+
+def test_closed_time_is_not_offered_by_the_availability_selectors(room, make_resource, at, now):
+    """What the selectors offer, booking_create accepts: a closure is cut out of free time."""
+    Closure.objects.create(resource=room, start=at(12), end=at(14), reason_kind="maintenance")
+    other = make_resource(name="Vega", hours=None, kind="space", category="Meeting rooms")
+    day = at(12).date()
+    free = selectors.resource_free_intervals(resource=room, day=day, now=now)
+    assert all(i.end <= at(12) or i.start >= at(14) for i in free)
+    assert any(i.end == at(12) for i in free) and any(i.start == at(14) for i in free)
+    starts = {s.start for s in selectors.resource_free_starts(resource=room, day=day, now=now)}
+    assert at(13) not in starts and at(14) in starts
+    assert selectors.resource_durations_at(resource=room, start=at(13), now=now) == ()
+    free_then = selectors.resources_free_between(start=at(12, 30), end=at(13, 30), now=now)
+    assert room not in free_then and other in free_then
 
 
 def test_a_closure_binds_staff_too(room, book, at, staff):
