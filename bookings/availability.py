@@ -144,8 +144,9 @@ def _grid_starts_of_site_day(resource, day, now):
         moment = interval.start
         while moment < day_end and _fits(resource, moment, lengths[0], interval.end, on_grid=False):
             yield moment, interval.end
-            # The next wall-clock grid point; on a DST day this skips the hour that does not exist.
-            moment = rules.round_up_to_grid(resource, moment + timedelta(seconds=1))
+            # The next grid point in real time (local + timedelta drops `fold`, which would step back an
+            # hour in the repeated autumn hour); on the spring day this skips the hour that does not exist.
+            moment = rules.round_up_to_grid(resource, rules.add_elapsed(moment, timedelta(seconds=1)))
 
 
 def _fits(resource, start, duration, limit, *, on_grid=True):

@@ -77,12 +77,18 @@ def round_up_to_grid(resource, moment):
     The grid is wall-clock: aware datetimes sharing one zone subtract and add
     as wall-clock times in Python. A grid point inside the spring-forward gap
     (02:00 in Europe/Berlin) does not exist; normalising through UTC moves
-    it to the same instant's real local time (03:00).
+    it to the same instant's real local time (03:00). A grid point in the
+    repeated autumn hour exists twice: the earlier reading that is not before
+    `moment` is the one.
     """
     midnight, elapsed, slot = _grid_position(resource, moment)
-    point = normalised(midnight + timedelta(seconds=-(-elapsed // slot) * slot))  # ceiling division
-    # A point in the gap lands on an instant whose local time may be off the grid: go on from there.
-    return point if is_on_grid(resource, point) else round_up_to_grid(resource, point)
+    steps = -(-elapsed // slot)  # ceiling division
+    while True:
+        for fold in (0, 1):
+            point = _grid_point(midnight, steps * slot, fold)
+            if point.astimezone(UTC) >= moment.astimezone(UTC) and is_on_grid(resource, point):
+                return point
+        steps += 1  # the point fell in the gap (off the grid once normalised): go on from there
 
 
 def round_down_to_grid(resource, moment):
@@ -90,10 +96,16 @@ def round_down_to_grid(resource, moment):
     midnight, elapsed, slot = _grid_position(resource, moment)
     steps = elapsed // slot
     while True:
-        point = normalised(midnight + timedelta(seconds=steps * slot))
-        if point.astimezone(UTC) <= moment.astimezone(UTC) and is_on_grid(resource, point):
-            return point
+        for fold in (1, 0):  # in the repeated hour the second reading is the later instant
+            point = _grid_point(midnight, steps * slot, fold)
+            if point.astimezone(UTC) <= moment.astimezone(UTC) and is_on_grid(resource, point):
+                return point
         steps -= 1  # the point fell in the spring-forward gap, which maps later
+
+
+def _grid_point(midnight, seconds, fold):
+    """The grid point `seconds` of wall clock after `midnight`, read with `fold`, as a real local time."""
+    return normalised((midnight + timedelta(seconds=seconds)).replace(fold=fold))
 
 
 def _grid_position(resource, moment):

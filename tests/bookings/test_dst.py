@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bookings import errors, rules, selectors
+from bookings import errors, rules, selectors, services
 from bookings.models import BookingStatus
 from bookings.rules import site_zone
 
@@ -96,3 +96,32 @@ def test_grid_rounding_never_returns_a_time_in_the_gap(make_resource):
         assert rules.normalised(point).utcoffset() == point.utcoffset()
     assert up.astimezone(UTC) > before_gap.astimezone(UTC)
     assert down.astimezone(UTC) <= local(SPRING_FORWARD, 3, 10).astimezone(UTC)
+
+
+def test_grid_rounding_in_the_repeated_hour_never_moves_back_an_hour(make_resource):
+    resource = make_resource(hours=None, slot_minutes=15)
+    second_half_past_two = local(FALL_BACK, 2, 30, fold=1)  # 02:30 CET, an hour after 02:30 CEST
+    assert rules.round_up_to_grid(resource, second_half_past_two) == second_half_past_two
+    up = rules.round_up_to_grid(resource, local(FALL_BACK, 2, 31, fold=1))
+    assert (up.hour, up.minute, up.utcoffset()) == (2, 45, timedelta(hours=1))
+    down = rules.round_down_to_grid(resource, local(FALL_BACK, 2, 50, fold=1))
+    assert (down.hour, down.minute, down.utcoffset()) == (2, 45, timedelta(hours=1))
+
+
+def test_a_booking_in_the_repeated_hour_is_not_offered_again_an_hour_later(make_resource, user, now):
+    """Found by the property test: 02:30 CEST for 45 min ends 02:15 CET; its buffer holds until
+    02:30 CET. The free starts resumed at 02:30 CET but the grid walk stepped back to 02:45 CEST."""
+    resource = make_resource(
+        hours=None, slot_minutes=15, min_duration_minutes=45, max_duration_minutes=45, buffer_minutes=15
+    )
+    eve = local(FALL_BACK - timedelta(days=1), 8)
+    start = local(FALL_BACK, 2, 30)
+    services.booking_create(
+        user=user, resource=resource, start=start, end=rules.add_elapsed(start, timedelta(minutes=45)), now=eve
+    )
+    offered = [s.start for s in selectors.resource_free_starts(resource=resource, day=FALL_BACK, now=eve)]
+    held_from, held_until = start - timedelta(minutes=15), local(FALL_BACK, 2, 30, fold=1)
+    assert not [s for s in offered if held_from.astimezone(UTC) < s.astimezone(UTC) < held_until.astimezone(UTC)]
+    assert local(FALL_BACK, 2, 30, fold=1) in offered
+    instants = [s.astimezone(UTC) for s in offered]
+    assert instants == sorted(instants)  # the walk only ever goes forward
