@@ -46,3 +46,8 @@ CheckInNotOpen = _error(
 )
 CheckInClosed = _error("CheckInClosed", "check_in_closed", _("The check-in time for this booking is over."))
 NoteTooLong = _error("NoteTooLong", "note_too_long", _("The note may be at most %(limit)s characters long."))
+UnclearLocalTime = _error(
+    "UnclearLocalTime",
+    "unclear_local_time",
+    _("This local time is skipped or repeated by a clock change in %(zone)s: choose another time."),
+)
