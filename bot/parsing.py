@@ -6,6 +6,7 @@ and duration.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -33,7 +34,7 @@ MAX_DURATION = timedelta(days=7)
 class BookSyntaxError(ValueError):
     """The typed command has a part we cannot read; `part` names it, `value` is what was typed.
 
-    Parts: "arguments" (too few words), "date", "time", "duration" (unreadable),
+    Parts: "arguments" (too few words), "resource", "date", "time", "duration" (unreadable),
     "date_range" (a real date outside the years bookings live in) and
     "duration_range" (a readable length that is zero or longer than MAX_DURATION).
     """
@@ -57,8 +58,12 @@ def parse_book(words, *, today):
     if len(words) < 4:
         raise BookSyntaxError("arguments")
     *name_words, day_word, time_word, duration_word = words
+    name = " ".join(name_words)
+    # No resource is named with control characters, and PostgreSQL cannot even compare text holding NUL.
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise BookSyntaxError("resource", name)
     return BookRequest(
-        resource=" ".join(name_words),
+        resource=name,
         day=parse_day(day_word, today=today),
         time=parse_time(time_word),
         duration=parse_duration(duration_word),

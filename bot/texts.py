@@ -283,6 +283,7 @@ def book_usage():
 
 def unreadable(part, value):
     parts = {
+        "resource": _("the resource name"),
         "date": _("the date"),
         "time": _("the time"),
         "duration": _("the length"),
