@@ -97,3 +97,8 @@ NoGroupToGrant = _error(
         "or give its access rule a Django group."
     ),
 )
+UnclearLocalTime = _error(
+    "UnclearLocalTime",
+    "unclear_local_time",
+    _("This local time is skipped or repeated by a clock change in %(zone)s: choose another time."),
+)

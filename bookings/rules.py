@@ -16,6 +16,9 @@ from django.utils.translation import ngettext
 from bookings import errors
 
 MAX_NOTE_LENGTH = 500
+# Outside these years, date arithmetic (time zones, buffers, local midnights)
+# would overflow; no booking lives there, so such input is simply invalid.
+FIRST_YEAR, LAST_YEAR = 1900, 8999
 
 
 def site_zone():
@@ -36,6 +39,21 @@ def format_minutes(minutes):
     if rest or not hours:
         parts.append(ngettext("%(m)s min", "%(m)s min", rest) % {"m": rest})
     return " ".join(parts)
+
+
+def local_datetime(day, clock, *, zone=None):
+    """The aware datetime of a local date and time in `zone` (the site's by default).
+
+    A local time that a clock change skips (spring) or repeats (autumn) has
+    two readings an hour apart; guessing one would move a booking by an hour,
+    so it is refused with UnclearLocalTime, in every interface alike.
+    """
+    zone = zone or site_zone()
+    naive = datetime.combine(day, clock.replace(tzinfo=None))
+    first, second = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        raise errors.UnclearLocalTime(zone=str(zone))
+    return first
 
 
 def local_midnight(day):

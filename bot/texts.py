@@ -282,11 +282,28 @@ def book_usage():
 
 def unreadable(part, value):
     parts = {
+        "resource": _("the resource name"),
         "date": _("the date"),
         "time": _("the time"),
         "duration": _("the length"),
     }
     return _("I could not read %(part)s: «%(value)s».") % {"part": parts[part], "value": escape(value[:50])}
+
+
+def out_of_range(part, value, *, first_year, last_year, max_days):
+    """A date or length that reads well but no booking can have ("date_range", "duration_range")."""
+    shown = escape(value[:50])
+    if part == "date_range":
+        return _("The date «%(value)s» is out of range: use a year between %(first)s and %(last)s.") % {
+            "value": shown,
+            "first": first_year,
+            "last": last_year,
+        }
+    return ngettext(
+        "The length «%(value)s» is out of range: a booking lasts more than 0 minutes and at most %(days)s day.",
+        "The length «%(value)s» is out of range: a booking lasts more than 0 minutes and at most %(days)s days.",
+        max_days,
+    ) % {"value": shown, "days": max_days}
 
 
 def no_resource_named(prefix):

@@ -168,6 +168,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "bookings.api.errors.exception_handler",
+    # DRF's parsers with a body size and JSON nesting limit checked before parsing (bookings/api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "bookings.api.parsers.JSONParser",
+        "bookings.api.parsers.FormParser",
+        "bookings.api.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Slotbot API",

@@ -12,6 +12,7 @@ same answer for the views outside DRF).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -19,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from bookings import errors
+from bookings.api.parsers import BodyTooLarge
 from core.middleware import DATABASE_ERRORS, unavailable_body, unavailable_headers
 
 # Domain errors that are not "your request breaks a rule" (400).
@@ -105,7 +107,9 @@ def _flatten(detail, prefix=""):
 
 
 def _as_api_exception(exc):
-    """Django's own 404 and 403 as the DRF exceptions they stand for."""
+    """Django's own 404, 403 and too-large body as the DRF exceptions they stand for."""
+    if isinstance(exc, RequestDataTooBig):
+        return BodyTooLarge()
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):

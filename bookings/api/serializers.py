@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings import errors, policies, selectors
+from bookings import errors, policies, rules, selectors
 from bookings.models import (
     AccessRequest,
     Booking,
@@ -27,10 +27,9 @@ from bookings.models import (
 )
 from bookings.rules import site_zone
 
-# Outside these bounds, date arithmetic (time zones, buffers, local midnights)
-# would overflow; no booking lives there, so such input is simply invalid.
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# The domain's range of years (bookings.rules); outside it no booking lives.
+EARLIEST = datetime(rules.FIRST_YEAR, 1, 1, tzinfo=UTC)
+LATEST = datetime(rules.LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 MAX_ID = 2**63 - 1  # BigAutoField
 
 
@@ -43,10 +42,6 @@ class SiteDateTimeField(serializers.DateTimeField):
     Every parse failure has the code "invalid_datetime", whatever DRF found
     wrong (format, range, a local time that a clock change skips or repeats).
     """
-
-    default_error_messages = {
-        "unclear_local_time": _("This local time is skipped or repeated by a clock change in {zone}: give its offset.")
-    }
 
     def default_timezone(self):
         return site_zone()
@@ -63,19 +58,16 @@ class SiteDateTimeField(serializers.DateTimeField):
         return moment
 
     def enforce_timezone(self, value):
-        # DRF reads a local time that a clock change skips or repeats as one of
-        # two instants; a booking must not silently move by an hour.
-        if timezone.is_naive(value) and _changes_with_fold(value, self.default_timezone()):
-            self.fail("unclear_local_time", zone=self.default_timezone())
-        try:
+        if timezone.is_aware(value):
             return super().enforce_timezone(value)
-        except OverflowError:  # DRF guards astimezone() of aware values, not its checks of naive ones
+        # DRF would read a local time that a clock change skips or repeats as one
+        # of two instants; the domain refuses it, with the same words as the bot.
+        try:
+            return rules.local_datetime(value.date(), value.time(), zone=self.default_timezone())
+        except errors.UnclearLocalTime as error:
+            raise serializers.ValidationError(error.message, code="invalid_datetime") from None
+        except OverflowError:
             self.fail("overflow")
-
-
-def _changes_with_fold(local, zone):
-    """True for a local time in a DST gap or overlap: it has two readings in `zone`."""
-    return local.replace(tzinfo=zone, fold=0).utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset()
 
 
 class SiteDateField(serializers.DateField):

@@ -6,7 +6,7 @@ bookings.services.booking_create, which decides (and a lost race becomes
 "taken" with the nearest alternatives).
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -17,7 +17,7 @@ from bot import keyboards, texts
 from bot.calendar import first_and_last_day, month_keyboard, month_of
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
 from bot.handlers.my import booking_actions
-from bot.parsing import BookSyntaxError, parse_book
+from bot.parsing import MAX_DURATION, BookSyntaxError, parse_book
 
 STARTS_PER_PAGE = 24
 TYPED_MATCHES_SHOWN = 8
@@ -72,7 +72,7 @@ def durations(actor, resource_id, start):
 
 def confirm(actor, resource_id, start, minutes):
     resource = _resource(resource_id)
-    end = start + timedelta(minutes=minutes)
+    end = rules.add_elapsed(start, timedelta(minutes=minutes))
     rules.validate_booking_times(resource, start, end)
     rows = [
         [cb.button(texts.CONFIRM, cb.BOOK, resource.pk, start, minutes)],
@@ -82,7 +82,7 @@ def confirm(actor, resource_id, start, minutes):
 
 
 def book(actor, resource_id, start, minutes):
-    return _book(actor, _resource(resource_id), start, start + timedelta(minutes=minutes))
+    return _book(actor, _resource(resource_id), start, rules.add_elapsed(start, timedelta(minutes=minutes)))
 
 
 def typed_book(actor, words):
@@ -94,6 +94,15 @@ def typed_book(actor, words):
         usage = texts.book_usage()
         if error.part == "arguments":
             return Screen(usage)
+        if error.part in ("date_range", "duration_range"):
+            problem = texts.out_of_range(
+                error.part,
+                error.value,
+                first_year=rules.FIRST_YEAR,
+                last_year=rules.LAST_YEAR,
+                max_days=MAX_DURATION.days,
+            )
+            return Screen(problem + "\n\n" + usage)
         return Screen(texts.unreadable(error.part, error.value) + "\n\n" + usage)
     matches = selectors.resources_matching(text=request.resource, limit=TYPED_MATCHES_SHOWN)
     if not matches:
@@ -101,8 +110,12 @@ def typed_book(actor, words):
     if len(matches) > 1:
         rows = [[cb.button(r.name, cb.RESOURCE, r.pk)] for r in matches[:TYPED_MATCHES_SHOWN]]
         return Screen(texts.several_resources(request.resource), rows)
-    start = datetime.combine(request.day, request.time, tzinfo=actor.zone)
-    return _book(actor, matches[0], start, start + request.duration)
+    try:
+        start = rules.local_datetime(request.day, request.time, zone=actor.zone)
+    except errors.UnclearLocalTime as error:
+        return Screen(texts.could_not_book(error.message))
+    # Real elapsed time: on a DST day 01:00 + 2h ends at 04:00 local, not 03:00.
+    return _book(actor, matches[0], start, rules.add_elapsed(start, request.duration))
 
 
 def _book(actor, resource, start, end):
@@ -131,11 +144,16 @@ def _book(actor, resource, start, end):
 def alternatives(actor, resource, start, end):
     """The slot was taken: offer the same length at the nearest free starts, and similar resources."""
     same, others = selectors.nearest_free_alternatives(resource=resource, start=start, end=end)
-    minutes = _minutes(end - start)
+    length = rules.length_of(start, end)
+    minutes = _minutes(length)
     rows = [
         [
             cb.button(
-                f"{resource.name}: {texts.when(s, s + (end - start), actor.zone)}", cb.CONFIRM, resource.pk, s, minutes
+                f"{resource.name}: {texts.when(s, rules.add_elapsed(s, length), actor.zone)}",
+                cb.CONFIRM,
+                resource.pk,
+                s,
+                minutes,
             )
         ]
         for s in same

@@ -1,10 +1,10 @@
 """/free, availability first: a day → a start → a length → every resource free for all of it."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import time, timedelta
 
 from django.utils import timezone
 
-from bookings import rules, selectors
+from bookings import errors, rules, selectors
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.handlers.base import Screen, paginate, reply, view_only
@@ -43,7 +43,7 @@ def free_length(actor, start):
 
 
 def free_list(actor, start, minutes, page):
-    end = start + timedelta(minutes=minutes)
+    end = rules.add_elapsed(start, timedelta(minutes=minutes))
     free = selectors.resources_free_between(start=start, end=end)
     shown, page, pages = paginate(free, page, PER_PAGE)
     rows = [[cb.button(resource.name, cb.CONFIRM, resource.pk, start, minutes)] for resource in shown]
@@ -53,15 +53,13 @@ def free_list(actor, start, minutes, page):
 
 
 def _hours_of(day, zone):
-    """Each whole hour of a local day as an aware datetime, skipping what DST skips or repeats."""
-    seen = set()
+    """Each whole hour of a local day as an aware datetime, skipping what DST skips or repeats
+    (the domain refuses those local times, typed or tapped alike)."""
     for hour in range(24):
-        moment = datetime.combine(day, time(hour), tzinfo=zone)
-        utc = moment.astimezone(UTC)
-        if utc.astimezone(zone).hour != hour or utc in seen:
+        try:
+            yield rules.local_datetime(day, time(hour), zone=zone)
+        except errors.UnclearLocalTime:
             continue
-        seen.add(utc)
-        yield moment
 
 
 async def free_command(update, context):
