@@ -16,7 +16,7 @@ from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.calendar import first_and_last_day, month_keyboard, month_of
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
-from bot.handlers.my import booking_actions
+from bot.handlers.my import action_buttons
 from bot.parsing import BookSyntaxError, parse_book
 
 STARTS_PER_PAGE = 24
@@ -123,7 +123,7 @@ def _book(actor, resource, start, end):
         text = texts.booked(resource.name, when_text)
         if booking.check_in_deadline:
             text += "\n" + texts.check_in_by(texts.clock(booking.check_in_deadline, actor.zone))
-    rows = keyboards.grid(booking_actions(booking, timezone.now()), 2)
+    rows = keyboards.grid(action_buttons(booking, actor.user), 2)
     rows += [[cb.button(texts.MENU_MY, cb.MY, 0)], keyboards.to_menu()]
     return Screen(text, rows)
 
