@@ -46,3 +46,15 @@ CheckInNotOpen = _error(
 )
 CheckInClosed = _error("CheckInClosed", "check_in_closed", _("The check-in time for this booking is over."))
 NoteTooLong = _error("NoteTooLong", "note_too_long", _("The note may be at most %(limit)s characters long."))
+
+
+class AlreadyBooked(SlotTaken):
+    """The slot is held by the asking user's own live booking of exactly this time (a double tap):
+    `booking` is that booking, so an interface can show it again instead of "taken"."""
+
+    code = "already_booked"
+    default_message = _("You have already booked this time (booking #%(booking_id)s).")
+
+    def __init__(self, *, booking):
+        self.booking = booking
+        super().__init__(booking_id=booking.pk)
