@@ -34,7 +34,10 @@ def exception_handler(exc, context):
     Anything else is a bug and is left to Django (a 500 that Sentry sees).
     """
     if isinstance(exc, errors.BookingError):
-        return Response(error_body(exc.code, exc.message), status=domain_error_status(exc))
+        body = error_body(exc.code, exc.message)
+        if isinstance(exc, errors.AlreadyBooked):
+            body["booking"] = exc.booking.pk  # a repeated request: here is the booking it made
+        return Response(body, status=domain_error_status(exc))
     exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)  # keeps headers: WWW-Authenticate, Allow, Retry-After
     if response is not None:
