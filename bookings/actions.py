@@ -7,22 +7,22 @@ exactly when pressing it would work (the bot, notifications, the API's
 `actions` field and the admin all read `booking_actions`).
 """
 
-from enum import StrEnum
-
+from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from bookings import errors, rules
 from bookings.models import BookingStatus
 
 
-class Action(StrEnum):
-    """What can be done to a booking; the value is the code the API answers."""
+class Action(models.TextChoices):
+    """What can be done to a booking; the value is the code the API answers, the label what the admin reads."""
 
-    CHECK_IN = "check_in"
-    RETURN = "return"  # early return: active → completed
-    CANCEL = "cancel"
-    APPROVE = "approve"
-    REJECT = "reject"
+    CHECK_IN = "check_in", pgettext_lazy("booking action", "Check in")
+    RETURN = "return", pgettext_lazy("booking action", "Return early")  # active → completed
+    CANCEL = "cancel", pgettext_lazy("booking action", "Cancel")
+    APPROVE = "approve", pgettext_lazy("booking action", "Approve")
+    REJECT = "reject", pgettext_lazy("booking action", "Reject")
 
 
 # The statuses each action starts from; services pass these to the conditional UPDATE.

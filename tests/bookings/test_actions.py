@@ -1,6 +1,7 @@
 """bookings.actions: what a user may do with a booking now, and the services refusing exactly the rest."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
 from bookings import errors, selectors, services
@@ -109,8 +110,6 @@ def test_any_staff_member_sees_the_staff_decisions_on_a_pending_booking(check_in
 
 
 def test_nobody_signed_in_may_do_nothing(check_in_resource, user, at, book):
-    from django.contrib.auth.models import AnonymousUser
-
     booking = _booking_in(S.CONFIRMED, check_in_resource, user, at, book)
 
     assert selectors.booking_actions(booking=booking, user=None, now=at(9, 50)) == []
