@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import formats, policies, services
+from bookings import formats, policies, selectors, services
 from bookings.errors import BookingError
 from bookings.models import (
     AccessRequest,
@@ -40,6 +40,7 @@ from bookings.models import (
     name_key,
 )
 from bookings.rules import MAX_NOTE_LENGTH, local_midnight, today_in
+from bookings.selectors import Action
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -155,17 +156,18 @@ class ReasonForm(forms.Form):
     )
 
 
-# The service of each admin action, and how its success is counted.
+# The service of each admin action, and how its success is counted. Each service first asks
+# bookings.actions whether its action is allowed now, so a refusal here reads as in the bot and API.
 TRANSITIONS = {
-    "approve": (
+    Action.APPROVE: (
         services.booking_approve,
         lambda n: ngettext("%(count)d booking approved.", "%(count)d bookings approved.", n),
     ),
-    "reject": (
+    Action.REJECT: (
         services.booking_reject,
         lambda n: ngettext("%(count)d booking rejected.", "%(count)d bookings rejected.", n),
     ),
-    "cancel": (
+    Action.CANCEL: (
         services.booking_cancel,
         lambda n: ngettext("%(count)d booking cancelled.", "%(count)d bookings cancelled.", n),
     ),
@@ -174,7 +176,7 @@ TRANSITIONS = {
 
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = ("id", "resource", "user", "when", "status", "checked_in_at")
+    list_display = ("id", "resource", "user", "when", "status", "checked_in_at", "actions_now")
     list_filter = ("status", BookingDayFilter, ("resource", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("resource", "user")
     search_fields = ("resource__name", "user__username", "user__first_name", "user__telegram_username", "note")
@@ -188,6 +190,7 @@ class BookingAdmin(admin.ModelAdmin):
         "note",
         ("check_in_deadline", "checked_in_at"),
         ("created_at", "updated_at"),
+        "actions_now",
     )
     readonly_fields = flatten(fields)
     inlines = [BookingEventInline]
@@ -209,21 +212,27 @@ class BookingAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("actions now"))
+    def actions_now(self, booking):
+        """What staff may do with the booking now: the same answer as the bot's and the API's buttons."""
+        allowed = selectors.booking_actions(booking=booking, user=selectors.ANY_STAFF)
+        return ", ".join(str(action.label) for action in allowed) or "—"
+
     def has_transition_permission(self, request):
         """Who may run the status actions: staff allowed to change bookings."""
         return request.user.is_staff and request.user.has_perm("bookings.change_booking")
 
     @admin.action(description=_("Approve selected bookings"), permissions=["transition"])
     def approve_bookings(self, request, queryset):
-        self._run_transition(request, queryset, "approve")
+        self._run_transition(request, queryset, Action.APPROVE)
 
     @admin.action(description=_("Reject selected bookings"), permissions=["transition"])
     def reject_bookings(self, request, queryset):
-        return self._transition_with_reason(request, queryset, "reject", _("Reject bookings"))
+        return self._transition_with_reason(request, queryset, Action.REJECT, _("Reject bookings"))
 
     @admin.action(description=_("Cancel selected bookings"), permissions=["transition"])
     def cancel_bookings(self, request, queryset):
-        return self._transition_with_reason(request, queryset, "cancel", _("Cancel bookings"))
+        return self._transition_with_reason(request, queryset, Action.CANCEL, _("Cancel bookings"))
 
     def _transition_with_reason(self, request, queryset, name, title):
         """First a page asking for the reason (the user will see it), then the transition."""

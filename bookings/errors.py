@@ -102,3 +102,15 @@ UnclearLocalTime = _error(
     "unclear_local_time",
     _("This local time is skipped or repeated by a clock change in %(zone)s: choose another time."),
 )
+
+
+class AlreadyBooked(SlotTaken):
+    """The slot is held by the asking user's own live booking of exactly this time (a double tap):
+    `booking` is that booking, so an interface can show it again instead of "taken"."""
+
+    code = "already_booked"
+    default_message = _("You have already booked this time (booking #%(booking_id)s).")
+
+    def __init__(self, *, booking):
+        self.booking = booking
+        super().__init__(booking_id=booking.pk)

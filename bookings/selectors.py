@@ -17,6 +17,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from bookings import availability, rules
+
+# "What may this user do with this booking now" is a read; its rule lives in bookings.actions.
+from bookings.actions import ANY_STAFF as ANY_STAFF
+from bookings.actions import Action as Action
+from bookings.actions import booking_actions as booking_actions
 from bookings.availability import FreeStart, Interval
 from bookings.models import (
     LIVE_STATUSES,

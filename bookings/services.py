@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings import availability, errors, policies, rules
+from bookings.actions import FROM_STATUSES, Action, require
 from bookings.models import (
     REASON_END_TIME,
     REASON_NO_CHECK_IN,
@@ -42,6 +43,8 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
     Needs approval → pending, otherwise confirmed. Overlap with a live booking
     (buffer included) raises SlotTaken: checked here for a clear answer and,
     on PostgreSQL, enforced by the exclusion constraint, which decides races.
+    When the slot is held by this user's own live booking of exactly the same
+    resource, start and end, AlreadyBooked (a SlotTaken) carries that booking.
     `receipt=False`: the interface the user booked in shows them the result in
     their chat itself (the bot's reply is the receipt). Listeners still write
     the receipt, held, in this transaction; the interface then reports
@@ -70,8 +73,12 @@ def booking_create(*, user, resource, start, end, note="", now=None, receipt=Tru
             policies.enforce_booking_policies(
                 user=user, resource=resource, start=start, end=end, now=now, chat_ids=chat_ids
             )
-            if availability.live_bookings_meeting(resource_ids=[resource.pk], start=start, end=blocked_until).exists():
-                raise errors.SlotTaken()
+            taken = availability.live_bookings_meeting(resource_ids=[resource.pk], start=start, end=blocked_until)
+            if taken.exists():
+                # A second press of the same Confirm (or a retried request) meets the
+                # user's own booking of exactly this slot: that is not someone else's.
+                own = taken.filter(user=user, start=start, end=end).select_related("resource", "user").first()
+                raise errors.AlreadyBooked(booking=own) if own else errors.SlotTaken()
             booking = Booking.objects.create(
                 resource=resource,
                 user=user,
@@ -113,13 +120,11 @@ def _lock_resource(resource):
 def booking_cancel(*, booking, by, reason="", now=None):
     """The owner (or staff) withdraws a pending or confirmed booking before it starts."""
     now = now or timezone.now()
-    _require_owner_or_staff(booking, by)
+    require(Action.CANCEL, booking=booking, user=by, now=now)
     rules.validate_note(reason)
-    if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) and booking.start <= now:
-        raise errors.AlreadyStarted()
     return _transition(
         booking,
-        allowed_from=(BookingStatus.PENDING, BookingStatus.CONFIRMED),
+        allowed_from=FROM_STATUSES[Action.CANCEL],
         to_status=BookingStatus.CANCELLED,
         by=by,
         reason=reason,
@@ -129,19 +134,21 @@ def booking_cancel(*, booking, by, reason="", now=None):
 
 def booking_approve(*, booking, by, now=None):
     """Staff confirm a booking that waited for approval."""
-    _require_staff(by)
+    now = now or timezone.now()
+    require(Action.APPROVE, booking=booking, user=by, now=now)
     return _transition(
-        booking, allowed_from=(BookingStatus.PENDING,), to_status=BookingStatus.CONFIRMED, by=by, now=now
+        booking, allowed_from=FROM_STATUSES[Action.APPROVE], to_status=BookingStatus.CONFIRMED, by=by, now=now
     )
 
 
 def booking_reject(*, booking, by, reason="", now=None):
     """Staff refuse a booking that waited for approval; the user sees the reason."""
-    _require_staff(by)
+    now = now or timezone.now()
+    require(Action.REJECT, booking=booking, user=by, now=now)
     rules.validate_note(reason)
     return _transition(
         booking,
-        allowed_from=(BookingStatus.PENDING,),
+        allowed_from=FROM_STATUSES[Action.REJECT],
         to_status=BookingStatus.REJECTED,
         by=by,
         reason=reason,
@@ -150,18 +157,12 @@ def booking_reject(*, booking, by, reason="", now=None):
 
 
 def booking_check_in(*, booking, by, now=None):
-    """The owner says they have picked it up / arrived: confirmed → active."""
+    """The owner says they have picked it up / arrived: confirmed → active, inside the check-in window."""
     now = now or timezone.now()
-    _require_owner_or_staff(booking, by)
-    if booking.status == BookingStatus.CONFIRMED:
-        opens, closes = rules.check_in_window(booking.resource, booking.start, booking.end)
-        if now < opens:
-            raise errors.CheckInNotOpen(minutes=booking.resource.check_in_opens_minutes)
-        if now >= closes:
-            raise errors.CheckInClosed()
+    require(Action.CHECK_IN, booking=booking, user=by, now=now)
     return _transition(
         booking,
-        allowed_from=(BookingStatus.CONFIRMED,),
+        allowed_from=FROM_STATUSES[Action.CHECK_IN],
         to_status=BookingStatus.ACTIVE,
         by=by,
         now=now,
@@ -172,14 +173,14 @@ def booking_check_in(*, booking, by, now=None):
 def booking_finish(*, booking, by, now=None):
     """Early return: active → completed, and the rest of the slot is free again."""
     now = now or timezone.now()
-    _require_owner_or_staff(booking, by)
+    require(Action.RETURN, booking=booking, user=by, now=now)
     buffer = booking.blocked_until - booking.end
     # The end only ever moves earlier; a booking checked in early and returned
     # before its start keeps a minimal one-minute span (start < end holds).
     end = min(booking.end, max(now, booking.start + timedelta(minutes=1)))
     return _transition(
         booking,
-        allowed_from=(BookingStatus.ACTIVE,),
+        allowed_from=FROM_STATUSES[Action.RETURN],
         to_status=BookingStatus.COMPLETED,
         by=by,
         reason=REASON_RETURNED_EARLY if end < booking.end else "",
@@ -288,11 +289,6 @@ def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True):
 
 def _require_staff(user):
     if not (user and user.is_staff):
-        raise errors.NotAllowed()
-
-
-def _require_owner_or_staff(booking, user):
-    if not user or (booking.user_id != user.pk and not user.is_staff):
         raise errors.NotAllowed()
 
 

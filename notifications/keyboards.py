@@ -1,45 +1,43 @@
 """Inline keyboards on notification messages, as Telegram's JSON.
 
-The buttons carry core.callbacks data that the bot handles (notifications
-and bot do not import each other); the bot re-checks on every press that the
+Which buttons a message gets is asked of the domain at render time
+(bookings.selectors.booking_actions), so a receipt made days ahead has no
+Check in button while a reminder inside the check-in window has it. The
+buttons carry core.callbacks data that the bot handles (notifications and
+bot do not import each other); the bot re-checks on every press that the
 pressing user may do what the button says.
 """
 
 from django.utils.translation import gettext as _
 
+from bookings import selectors
+from bookings.selectors import Action
 from core import callbacks
 
-
-def _button(text, action, booking_id):
-    return {"text": text, "callback_data": callbacks.encode(action, booking_id)}
-
-
-def _markup(*rows):
-    rows = [row for row in rows if row]
-    return {"inline_keyboard": rows} if rows else None
-
-
-def upcoming_booking(booking):
-    """Check in (when the resource needs it) and Cancel, for a confirmed booking."""
-    row = []
-    if booking.resource.requires_check_in:
-        row.append(_button(_("Check in"), callbacks.BOOKING_CHECK_IN, booking.pk))
-    row.append(_button(_("Cancel booking"), callbacks.BOOKING_CANCEL, booking.pk))
-    return _markup(row)
+# The label (read in the recipient's language at render time) and callback of each action.
+_BUTTONS = {
+    Action.CHECK_IN: (lambda: _("Check in"), callbacks.BOOKING_CHECK_IN),
+    Action.RETURN: (lambda: _("Return early"), callbacks.BOOKING_FINISH),
+    Action.CANCEL: (lambda: _("Cancel booking"), callbacks.BOOKING_CANCEL),
+    Action.APPROVE: (lambda: _("Approve"), callbacks.BOOKING_APPROVE),
+    Action.REJECT: (lambda: _("Reject"), callbacks.BOOKING_REJECT),
+}
 
 
-def waiting_booking(booking):
-    return _markup([_button(_("Cancel booking"), callbacks.BOOKING_CANCEL, booking.pk)])
+def for_owner(booking, *, now=None):
+    """The buttons of a message to the booking's user: what they may do with it now."""
+    return _markup(booking, selectors.booking_actions(booking=booking, user=booking.user, now=now))
 
 
-def running_booking(booking):
-    return _markup([_button(_("Return early"), callbacks.BOOKING_FINISH, booking.pk)])
+def for_admins(booking, *, now=None):
+    """The buttons of an alert in the admin group: the staff's decisions (Approve / Reject) open now."""
+    allowed = selectors.booking_actions(booking=booking, user=selectors.ANY_STAFF, now=now)
+    return _markup(booking, [a for a in allowed if a in (Action.APPROVE, Action.REJECT)])
 
 
-def approval_request(booking):
-    return _markup(
-        [
-            _button(_("Approve"), callbacks.BOOKING_APPROVE, booking.pk),
-            _button(_("Reject"), callbacks.BOOKING_REJECT, booking.pk),
-        ]
-    )
+def _markup(booking, actions):
+    row = [
+        {"text": label(), "callback_data": callbacks.encode(data, booking.pk)}
+        for label, data in (_BUTTONS[a] for a in actions)
+    ]
+    return {"inline_keyboard": [row]} if row else None

@@ -99,8 +99,7 @@ def _confirmed(notification, now):
         text += "\n" + _("Please check in by %(time)s, or the booking expires and the time is freed.") % {
             "time": _time(booking.check_in_deadline)
         }
-    markup = keyboards.upcoming_booking(booking) if _is(booking, BookingStatus.CONFIRMED) else None
-    return text, markup
+    return text, keyboards.for_owner(booking, now=now)
 
 
 def _pending(notification, now):
@@ -109,13 +108,13 @@ def _pending(notification, now):
         "resource": _resource(booking),
         "when": _when(booking),
     }
-    return text, keyboards.waiting_booking(booking) if _is(booking, BookingStatus.PENDING) else None
+    return text, keyboards.for_owner(booking, now=now)
 
 
 def _approved(notification, now):
     booking = notification.booking
     text = _("✅ Approved: %(resource)s, %(when)s.") % {"resource": _resource(booking), "when": _when(booking)}
-    return text, keyboards.upcoming_booking(booking) if _is(booking, BookingStatus.CONFIRMED) else None
+    return text, keyboards.for_owner(booking, now=now)
 
 
 def _rejected(notification, now):
@@ -143,7 +142,7 @@ def _active(notification, now):
     else:
         text = _("▶️ Your booking of %(resource)s has started. It ends at %(end)s.")
     text %= {"resource": _resource(booking), "end": _time(booking.end)}
-    return text, keyboards.running_booking(booking) if _is(booking, BookingStatus.ACTIVE) else None
+    return text, keyboards.for_owner(booking, now=now)
 
 
 def _completed(notification, now):
@@ -185,7 +184,7 @@ def _reminder_start(notification, now):
     ) % {"resource": _resource(booking), "minutes": minutes, "time": _time(booking.start)}
     if booking.check_in_deadline:
         text += "\n" + _("Check in by %(time)s to keep it.") % {"time": _time(booking.check_in_deadline)}
-    return text, keyboards.upcoming_booking(booking)
+    return text, keyboards.for_owner(booking, now=now)
 
 
 def _reminder_end(notification, now):
@@ -196,7 +195,7 @@ def _reminder_end(notification, now):
         "resource": _resource(booking),
         "time": _time(booking.end),
     }
-    return text, keyboards.running_booking(booking)
+    return text, keyboards.for_owner(booking, now=now)
 
 
 # --- Messages to the admin group ---------------------------------------------------
@@ -218,7 +217,7 @@ def _admin_approval(notification, now):
     }
     if booking.note:
         text += "\n" + _("Note: %(note)s") % {"note": escape(booking.note)}
-    return text, keyboards.approval_request(booking)
+    return text, keyboards.for_admins(booking, now=now)
 
 
 def _digest_line(notification):

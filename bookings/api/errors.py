@@ -44,7 +44,10 @@ def exception_handler(exc, context):
     a bug and is left to Django (a 500 that Sentry sees).
     """
     if isinstance(exc, errors.BookingError):
-        return Response(error_body(exc.code, exc.message), status=domain_error_status(exc))
+        body = error_body(exc.code, exc.message)
+        if isinstance(exc, errors.AlreadyBooked):
+            body["booking"] = exc.booking.pk  # a repeated request: here is the booking it made
+        return Response(body, status=domain_error_status(exc))
     if isinstance(exc, DATABASE_ERRORS):
         return Response(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=unavailable_headers())
     exc = _as_api_exception(exc)

@@ -26,6 +26,7 @@ from bookings.models import (
     ResourceKind,
 )
 from bookings.rules import site_zone
+from bookings.selectors import Action
 
 # The domain's range of years (bookings.rules); outside it no booking lives.
 EARLIEST = datetime(rules.FIRST_YEAR, 1, 1, tzinfo=UTC)
@@ -245,8 +246,28 @@ class BookingEventSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "at", "by", "reason"]
 
 
+@extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=[a.value for a in Action])))
+class BookingActionsField(serializers.Field):
+    """The actions the requesting user may take on the booking now (bookings.actions, the rule
+    the endpoints enforce): the buttons a client shows."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, booking):
+        request = self.context.get("request")
+        user = request.user if request else None
+        return [a.value for a in selectors.booking_actions(booking=booking, user=user)]
+
+
 class BookingSerializer(serializers.ModelSerializer):
     resource_name = serializers.CharField(source="resource.name", read_only=True)
+    actions = BookingActionsField(
+        help_text=_(
+            "What the requesting user may do with this booking now: check_in, return (POST finish), "
+            "cancel, approve, reject. More codes may be added."
+        )
+    )
     start = SiteDateTimeField()
     end = SiteDateTimeField()
     check_in_deadline = SiteDateTimeField(allow_null=True)
@@ -267,6 +288,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "check_in_deadline",
             "checked_in_at",
             "created_at",
+            "actions",
         ]
         read_only_fields = fields
 
@@ -334,4 +356,8 @@ class ErrorSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text=_("Validation errors only: the messages of each failing field."),
+    )
+    booking = serializers.IntegerField(
+        required=False,
+        help_text=_("already_booked only: the id of the asking user's own booking of exactly this time."),
     )

@@ -35,8 +35,10 @@ ERROR_DESCRIPTIONS = {
     ),
     404: "No such object, or not yours (code not_found).",
     409: (
-        "The time is already booked (code slot_taken), a fair-use limit is used up (code quota_exceeded: "
-        "which limit, the usage, when it resets), or an access request is already open (access_request_pending)."
+        "The time is already booked (code slot_taken); by the asking user's own booking of exactly "
+        "this time (code already_booked, with `booking`: that booking's id); a fair-use limit is used up "
+        "(code quota_exceeded: which limit, the usage, when it resets), or an access request is already open "
+        "(access_request_pending)."
     ),
 }
 
@@ -154,6 +156,12 @@ SLOT_TAKEN_EXAMPLE = OpenApiExample(
     response_only=True,
     status_codes=["409"],
 )
+ALREADY_BOOKED_EXAMPLE = OpenApiExample(
+    "Already booked by you (a repeated request)",
+    value={"code": "already_booked", "detail": "You have already booked this time (booking #42).", "booking": 42},
+    response_only=True,
+    status_codes=["409"],
+)
 
 
 class BookingViewSet(viewsets.GenericViewSet):
@@ -174,7 +182,7 @@ class BookingViewSet(viewsets.GenericViewSet):
             user=request.user, status=filters.get("status"), resource_id=filters.get("resource")
         )
         page = self.paginate_queryset(bookings)
-        return self.get_paginated_response(s.BookingSerializer(page, many=True).data)
+        return self.get_paginated_response(s.BookingSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         summary="Book a resource",
@@ -184,11 +192,13 @@ class BookingViewSet(viewsets.GenericViewSet):
         ),
         request=s.BookingCreateSerializer,
         responses={201: s.BookingDetailSerializer, **error_responses(400, 401, 409)},
-        examples=[BOOKING_CREATE_EXAMPLE, SLOT_TAKEN_EXAMPLE],
+        examples=[BOOKING_CREATE_EXAMPLE, SLOT_TAKEN_EXAMPLE, ALREADY_BOOKED_EXAMPLE],
     )
     def create(self, request):
         booking = services.booking_create(user=request.user, **parse(s.BookingCreateSerializer, request.data))
-        return Response(s.BookingDetailSerializer(booking).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.BookingDetailSerializer(booking, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         summary="A booking with its status history",
@@ -196,7 +206,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         responses={200: s.BookingDetailSerializer, **error_responses(401, 404)},
     )
     def retrieve(self, request, pk):
-        return Response(s.BookingDetailSerializer(self._booking(request, pk)).data)
+        return Response(s.BookingDetailSerializer(self._booking(request, pk), context={"request": request}).data)
 
     @extend_schema(
         summary="Cancel a booking before it starts",
@@ -260,7 +270,7 @@ class BookingViewSet(viewsets.GenericViewSet):
 
     def _transition(self, request, pk, service, **arguments):
         booking = service(booking=self._booking(request, pk), by=request.user, **arguments)
-        return Response(s.BookingDetailSerializer(booking).data)
+        return Response(s.BookingDetailSerializer(booking, context={"request": request}).data)
 
 
 class AccessRequestViewSet(viewsets.GenericViewSet):

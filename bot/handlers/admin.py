@@ -12,8 +12,8 @@ from html import escape
 
 from django.utils import timezone
 
-from bookings import errors, rules, selectors, services
-from bookings.models import BookingStatus
+from bookings import actions, errors, rules, selectors, services
+from bookings.selectors import Action
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.admins import in_admin_chat
@@ -34,15 +34,18 @@ def pending(actor, page=0):
     shown, page, pages = paginate(waiting, page, PER_PAGE)
     lines = [texts.pending_title(len(waiting), page, pages), ""]
     lines += [texts.pending_line(b, actor.zone) for b in shown]
-    rows = [
-        [
-            cb.button(f"{texts.APPROVE} #{b.pk}", BOOKING_APPROVE, b.pk),
-            cb.button(f"{texts.REJECT} #{b.pk}", BOOKING_REJECT, b.pk),
-        ]
-        for b in shown
-    ]
+    rows = [_decision_buttons(b, actor.user) for b in shown]
     rows += keyboards.pager(page, pages, cb.PENDING)
     return Screen("\n".join(lines), rows)
+
+
+def _decision_buttons(booking, user):
+    """Approve / Reject #id, as far as the domain lets `user` decide on `booking` now."""
+    allowed = selectors.booking_actions(booking=booking, user=user)
+    labels = {Action.APPROVE: (texts.APPROVE, BOOKING_APPROVE), Action.REJECT: (texts.REJECT, BOOKING_REJECT)}
+    return [
+        cb.button(f"{label} #{booking.pk}", data, booking.pk) for a, (label, data) in labels.items() if a in allowed
+    ]
 
 
 def approve(actor, booking_id):
@@ -54,8 +57,8 @@ def approve(actor, booking_id):
 
 def ask_reason(actor, booking_id):
     booking = _booking(actor, booking_id)
-    if booking.status != BookingStatus.PENDING:
-        raise errors.WrongStatus(status=BookingStatus(booking.status).label)
+    # Ask for a reason only when the rejection itself would be accepted now.
+    actions.require(Action.REJECT, booking=booking, user=actor.user)
     pending_input_ask(
         user=actor.user,
         chat_id=actor.chat_id,
@@ -72,8 +75,19 @@ def ask_reason(actor, booking_id):
 def reject_with_reason(actor, pending_input, text):
     """The admin's answer to "reply with the reason": reject, and say so where they pressed."""
     booking = _booking(actor, pending_input.booking_id)
-    reason = text.strip()[: rules.MAX_NOTE_LENGTH]
-    services.booking_reject(booking=booking, by=actor.user, reason=reason)
+    reason = text.strip()
+    try:
+        services.booking_reject(booking=booking, by=actor.user, reason=reason)
+    except errors.NoteTooLong as error:
+        # Never cut the admin's words: refuse, and keep the question open for a shorter answer.
+        pending_input_ask(
+            user=actor.user,
+            chat_id=actor.chat_id,
+            kind=PendingInput.Kind.REJECT_REASON,
+            booking_id=booking.pk,
+            prompt_message_id=pending_input.prompt_message_id,
+        )
+        return Screen(error.message, ask=texts.ask_reject_reason(f"#{booking.pk}", actor.user))
     summary = texts.rejected_by(texts.pending_line(booking, actor.zone), actor.user, reason)
     return Screen(summary, edit_message_id=pending_input.prompt_message_id)
 

@@ -16,7 +16,7 @@ from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.calendar import first_and_last_day, month_keyboard, month_of
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
-from bot.handlers.my import booking_actions
+from bot.handlers.my import action_buttons
 from bot.parsing import MAX_DURATION, BookSyntaxError, parse_book
 
 STARTS_PER_PAGE = 24
@@ -122,10 +122,11 @@ def _book(actor, resource, start, end):
     """Book, and answer with the result and its buttons: this reply is the booking's receipt."""
     try:
         booking = services.booking_create(user=actor.user, resource=resource, start=start, end=end, receipt=False)
+    except errors.AlreadyBooked as already:
+        # A double-tapped Confirm: show the receipt of the booking the first press made.
+        booking = already.booking
     except errors.SlotTaken:
-        booking = _own_booking_of(actor.user, resource, start, end)
-        if booking is None:
-            return alternatives(actor, resource, start, end)
+        return alternatives(actor, resource, start, end)
     except errors.BookingError as error:
         back = keyboards.back(cb.CALENDAR, resource.pk, month_of(start.astimezone(actor.zone).date()))
         return Screen(texts.could_not_book(error.message), [back])
@@ -136,7 +137,7 @@ def _book(actor, resource, start, end):
         text = texts.booked(resource.name, when_text)
         if booking.check_in_deadline:
             text += "\n" + texts.check_in_by(texts.clock(booking.check_in_deadline, actor.zone))
-    rows = keyboards.grid(booking_actions(booking, timezone.now()), 2)
+    rows = keyboards.grid(action_buttons(booking, actor.user), 2)
     rows += [[cb.button(texts.MENU_MY, cb.MY, 0)], keyboards.to_menu()]
     return Screen(text, rows, receipt_of=booking)
 
@@ -164,14 +165,6 @@ def alternatives(actor, resource, start, end):
     ]
     rows.append(keyboards.back(cb.CALENDAR, resource.pk, month_of(start.astimezone(actor.zone).date())))
     return Screen(texts.slot_taken(bool(same or others)), rows, notice=str(errors.SlotTaken.default_message))
-
-
-def _own_booking_of(user, resource, start, end):
-    """A double-tapped Confirm: the user's own live booking of exactly this slot, if any."""
-    for booking in selectors.user_upcoming_bookings(user=user):
-        if booking.resource_id == resource.pk and booking.start == start and booking.end == end:
-            return booking
-    return None
 
 
 def _resource(resource_id):

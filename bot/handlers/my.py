@@ -2,18 +2,18 @@
 
 Check in, Return early and Cancel (core.callbacks' BOOKING_* actions) are
 also the buttons notifications put on reminders; they are handled here
-whichever message carries them. A booking id is looked up among the
-pressing user's own bookings, so a forged id finds nothing.
+whichever message carries them. Which of them a booking gets is the
+domain's answer (bookings.selectors.booking_actions), the same rule the
+services enforce. A booking id is looked up among the pressing user's own
+bookings, so a forged id finds nothing.
 """
 
-from django.utils import timezone
-
-from bookings import errors, rules, selectors, services
-from bookings.models import BookingStatus
+from bookings import actions, selectors, services
+from bookings.selectors import Action
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
-from core.callbacks import BOOKING_CANCEL, BOOKING_CHECK_IN, BOOKING_FINISH
+from core.callbacks import BOOKING_APPROVE, BOOKING_CANCEL, BOOKING_CHECK_IN, BOOKING_FINISH, BOOKING_REJECT
 
 PER_PAGE = 8
 HISTORY_SHOWN = 5
@@ -41,23 +41,25 @@ def my_bookings(actor, page=0):
     return Screen("\n".join(lines), rows)
 
 
-def booking_actions(booking, now):
-    """The buttons that apply to `booking` now: Check in (its window is open), Return early, Cancel."""
-    actions = []
-    if booking.status == BookingStatus.CONFIRMED:
-        opens, closes = rules.check_in_window(booking.resource, booking.start, booking.end)
-        if opens <= now < closes:
-            actions.append(cb.button(texts.CHECK_IN, BOOKING_CHECK_IN, booking.pk))
-    if booking.status == BookingStatus.ACTIVE:
-        actions.append(cb.button(texts.RETURN_EARLY, BOOKING_FINISH, booking.pk))
-    if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) and booking.start > now:
-        actions.append(cb.button(texts.CANCEL_BOOKING, BOOKING_CANCEL, booking.pk))
-    return actions
+# The button of each action: its label and the callback the bot handles.
+ACTION_BUTTONS = {
+    Action.CHECK_IN: (texts.CHECK_IN, BOOKING_CHECK_IN),
+    Action.RETURN: (texts.RETURN_EARLY, BOOKING_FINISH),
+    Action.CANCEL: (texts.CANCEL_BOOKING, BOOKING_CANCEL),
+    Action.APPROVE: (texts.APPROVE, BOOKING_APPROVE),
+    Action.REJECT: (texts.REJECT, BOOKING_REJECT),
+}
+
+
+def action_buttons(booking, user, *, only=None):
+    """A button for each action `user` may take on `booking` now (of `only`, when given)."""
+    allowed = selectors.booking_actions(booking=booking, user=user)
+    return [cb.button(*ACTION_BUTTONS[action], booking.pk) for action in allowed if only is None or action in only]
 
 
 def booking_card(actor, booking_id, notice=""):
     booking = _own_booking(actor, booking_id)
-    rows = keyboards.grid(booking_actions(booking, timezone.now()), 2) + [keyboards.back(cb.MY, 0)]
+    rows = keyboards.grid(action_buttons(booking, actor.user), 2) + [keyboards.back(cb.MY, 0)]
     return Screen(texts.booking_card(booking, actor.zone), rows, notice=str(notice))
 
 
@@ -74,8 +76,8 @@ def finish(actor, booking_id):
 def ask_cancel(actor, booking_id):
     """Cancel needs a second press: show what will be cancelled, with Yes / No."""
     booking = _own_booking(actor, booking_id)
-    if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
-        raise errors.WrongStatus(status=BookingStatus(booking.status).label)
+    # Asking "are you sure?" about something the service would refuse helps nobody.
+    actions.require(Action.CANCEL, booking=booking, user=actor.user)
     rows = [
         [
             cb.button(texts.YES_CANCEL, cb.CANCEL_YES, booking.pk),

@@ -7,8 +7,10 @@ from django.core.cache import cache
 from django.utils import timezone
 from telegram import Bot
 
+from bookings import rules
 from bookings.models import Booking, BookingStatus
 from bot.admins import in_admin_chat
+from bot.models import PendingInput
 from tests.bot.conftest import TOKEN
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -111,3 +113,37 @@ def test_membership_is_asked_once_then_read_from_the_shared_cache_until_it_expir
 
     assert asyncio.run(check_twice()) == [False, False]
     assert len(member_checks(sandbox)) == 2
+
+
+def test_too_long_rejection_reason_is_refused_not_cut_and_can_be_answered_again(
+    bot, alice, boss, admin_group, approval_resource, slot
+):
+    booking = request_booking(alice, slot, hours_ahead=5)
+    boss.send("/pending", chat=admin_group)
+    boss.expect_message(containing="awaits approval", chat=admin_group)
+    boss.press(f"❌ Reject #{booking.pk}", chat=admin_group).answer()
+    boss.expect_message(containing="reply with the reason", chat=admin_group)
+
+    boss.send("x" * (rules.MAX_NOTE_LENGTH + 1), chat=admin_group)
+    boss.expect_message(containing=f"at most {rules.MAX_NOTE_LENGTH} characters", chat=admin_group)
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.PENDING
+    assert PendingInput.objects.filter(booking_id=booking.pk, kind=PendingInput.Kind.REJECT_REASON).exists()
+
+    boss.send("Closed for painting", chat=admin_group)
+    boss.expect_message(containing="Rejected by @boss", chat=admin_group)
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.REJECTED
+    assert booking.events.get(to_status=BookingStatus.REJECTED).reason == "Closed for painting"
+
+
+def test_pending_list_offers_no_decision_on_a_booking_decided_meanwhile(
+    bot, alice, boss, admin_group, approval_resource, slot
+):
+    booking = request_booking(alice, slot, hours_ahead=7)
+    boss.send("/pending", chat=admin_group)
+    listing = boss.expect_message(containing="awaits approval", chat=admin_group)
+    assert f"✅ Approve #{booking.pk}" in listing.buttons and f"❌ Reject #{booking.pk}" in listing.buttons
+    Booking.objects.filter(pk=booking.pk).update(status=BookingStatus.CONFIRMED)
+    boss.press(f"❌ Reject #{booking.pk}", chat=admin_group).answer()
+    assert not PendingInput.objects.filter(booking_id=booking.pk).exists()  # no question about a refused action

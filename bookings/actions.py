@@ -1,0 +1,89 @@
+"""What a user may do with a booking now: the one rule behind every button and every transition.
+
+`refusal(action, ...)` gives the BookingError that would refuse an action now,
+or None; `booking_actions(...)` is the actions with no refusal. The services
+raise that same refusal before they change anything, so a button is shown
+exactly when pressing it would work (the bot, notifications, the API's
+`actions` field and the admin all read `booking_actions`).
+"""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import pgettext_lazy
+
+from bookings import errors, rules
+from bookings.models import BookingStatus
+
+
+class Action(models.TextChoices):
+    """What can be done to a booking; the value is the code the API answers, the label what the admin reads."""
+
+    CHECK_IN = "check_in", pgettext_lazy("booking action", "Check in")
+    RETURN = "return", pgettext_lazy("booking action", "Return early")  # active → completed
+    CANCEL = "cancel", pgettext_lazy("booking action", "Cancel")
+    APPROVE = "approve", pgettext_lazy("booking action", "Approve")
+    REJECT = "reject", pgettext_lazy("booking action", "Reject")
+
+
+# The statuses each action starts from; services pass these to the conditional UPDATE.
+FROM_STATUSES = {
+    Action.CHECK_IN: (BookingStatus.CONFIRMED,),
+    Action.RETURN: (BookingStatus.ACTIVE,),
+    Action.CANCEL: (BookingStatus.PENDING, BookingStatus.CONFIRMED),
+    Action.APPROVE: (BookingStatus.PENDING,),
+    Action.REJECT: (BookingStatus.PENDING,),
+}
+
+STAFF_ONLY = frozenset({Action.APPROVE, Action.REJECT})
+
+
+class _AnyStaffMember:
+    """Stands for whichever staff member reads a message (the admin group's alerts,
+    the admin's list): they see the staff's actions, and each press is checked
+    again against the real user."""
+
+    pk = None
+    is_staff = True
+
+
+ANY_STAFF = _AnyStaffMember()
+
+
+def refusal(action: Action, *, booking, user, now=None) -> errors.BookingError | None:
+    """The BookingError that refuses `action` on `booking` by `user` now, or None if it is allowed."""
+    now = now or timezone.now()
+    if not _may(action, booking, user):
+        return errors.NotAllowed()
+    if booking.status not in FROM_STATUSES[action]:
+        return errors.WrongStatus(status=BookingStatus(booking.status).label)
+    if action == Action.CANCEL and booking.start <= now:
+        return errors.AlreadyStarted()
+    if action == Action.CHECK_IN:
+        opens, closes = rules.check_in_window(booking.resource, booking.start, booking.end)
+        if now < opens:
+            return errors.CheckInNotOpen(minutes=booking.resource.check_in_opens_minutes)
+        if now >= closes:
+            return errors.CheckInClosed()
+    return None
+
+
+def require(action: Action, *, booking, user, now=None) -> None:
+    """Raise the refusal of `action` now, if any (what services call before a transition)."""
+    error = refusal(action, booking=booking, user=user, now=now)
+    if error is not None:
+        raise error
+
+
+def booking_actions(*, booking, user, now=None) -> list[Action]:
+    """The actions `user` may take on `booking` now, in Action's order."""
+    now = now or timezone.now()
+    return [action for action in Action if refusal(action, booking=booking, user=user, now=now) is None]
+
+
+def _may(action, booking, user):
+    """Owner or staff for the booking's own actions; staff only for approving and rejecting."""
+    if not user or not (user.pk or user.is_staff):
+        return False
+    if action in STAFF_ONLY:
+        return bool(user.is_staff)
+    return booking.user_id == user.pk or bool(user.is_staff)
