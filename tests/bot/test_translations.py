@@ -1,5 +1,7 @@
 """Russian words through the real bot: one label per booking status, the same word for one action everywhere."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import translation
 from django.utils.translation import gettext, pgettext
@@ -83,9 +85,7 @@ def test_approve_and_reject_are_the_same_words_in_the_bot_the_approval_request_a
     # "✅ Одобрить #7" → "Одобрить"
     in_bot = [label.split()[1] for label in pending.buttons if label.endswith(f" #{booking.pk}")]
     with translation.override("ru"):
-        in_request = [
-            button["text"] for button in notification_keyboards.approval_request(booking)["inline_keyboard"][0]
-        ]
+        in_request = [button["text"] for button in notification_keyboards.for_admins(booking)["inline_keyboard"][0]]
         in_admin = [
             str(action.short_description).split()[0]
             for action in (BookingAdmin.approve_bookings, BookingAdmin.reject_bookings)
@@ -98,12 +98,13 @@ def test_a_booking_s_buttons_read_the_same_in_the_bot_and_on_notifications(make_
     start, end = slot(hours_ahead=4)
     booking = services.booking_create(user=make_user(), resource=lab, start=start, end=end)
     with translation.override("ru"):
+        # What a reminder shows while check-in is open, then the message once it has started.
+        while_check_in_opens = notification_keyboards.for_owner(booking, now=start - timedelta(minutes=5))
+        booking.status = BookingStatus.ACTIVE
+        while_running = notification_keyboards.for_owner(booking, now=start + timedelta(minutes=1))
         on_notifications = [
             button["text"]
-            for markup in (
-                notification_keyboards.upcoming_booking(booking),
-                notification_keyboards.running_booking(booking),
-            )
+            for markup in (while_check_in_opens, while_running)
             for button in markup["inline_keyboard"][0]
         ]
         # The bot's buttons carry an emoji before the same word.
