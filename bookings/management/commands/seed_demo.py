@@ -11,11 +11,10 @@ from datetime import time, timedelta
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 
 from bookings import services
 from bookings.models import AccessRule, Closure, OpeningHours, QuotaRule, Resource, ResourceKind
-from bookings.rules import local_midnight, site_zone
+from bookings.rules import local_midnight, today_in
 
 WEEKDAYS = range(5)
 EVERY_DAY = range(7)
@@ -166,6 +165,7 @@ def seed_policies():
             "max_duration_minutes": 120,
         },
     )
+    services.resource_aliases_set(resource=cutter, aliases=["лазерный резак", "лазер", "laser engraver"])
     AccessRule.objects.get_or_create(resource=cutter, group=makers)
     camera = Resource.objects.filter(name="Camera Sony A7 III").first()
     if camera:
@@ -175,7 +175,7 @@ def seed_policies():
     )
     room = Resource.objects.filter(name="Meeting room Orion").first()
     if room:
-        today = timezone.now().astimezone(site_zone()).date()
+        today = today_in()
         day = (today.replace(day=1) + timedelta(days=32)).replace(day=10)  # the 10th of next month
         Closure.objects.update_or_create(
             resource=room,
