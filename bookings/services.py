@@ -131,6 +131,20 @@ def booking_cancel(*, booking: Booking, by: User, reason: str = "", now: datetim
     now = now or timezone.now()
     require(Action.CANCEL, booking=booking, user=by, now=now)
     rules.validate_note(reason)
+    return _cancel(booking, by=by, reason=reason, now=now)
+
+
+def booking_cancel_for_closure(*, booking: Booking, by: User, reason: str, now: datetime | None = None) -> Booking:
+    """Staff's closure cancels a pending or confirmed booking it meets (policies.closure_create).
+
+    Unlike the owner's cancel, a booking past its start that still waits for
+    its check-in is cancelled too: the closure binds it all the same.
+    """
+    require_staff(by)
+    return _cancel(booking, by=by, reason=reason, now=now)
+
+
+def _cancel(booking, *, by, reason, now):
     return _transition(
         booking,
         allowed_from=FROM_STATUSES[Action.CANCEL],
@@ -196,23 +210,6 @@ def booking_finish(*, booking: Booking, by: User, now: datetime | None = None) -
         now=now,
         end=end,
         blocked_until=end + buffer,
-    )
-
-
-def booking_cancel_for_closure(*, booking: Booking, by: User, reason: str, now: datetime | None = None) -> Booking:
-    """Staff's closure cancels a pending or confirmed booking it meets (policies.closure_create).
-
-    Unlike the owner's cancel, a booking past its start that still waits for
-    its check-in is cancelled too: the closure binds it all the same.
-    """
-    require_staff(by)
-    return _transition(
-        booking,
-        allowed_from=FROM_STATUSES[Action.CANCEL],
-        to_status=BookingStatus.CANCELLED,
-        by=by,
-        reason=reason,
-        now=now,
     )
 
 
