@@ -51,7 +51,7 @@ class Access:
     """May this user book this resource; if not, who may (group and chat names)."""
 
     bookable: bool
-    restricted_to: tuple = ()
+    restricted_to: tuple[str, ...] = ()
 
 
 OPEN = Access(bookable=True)
