@@ -7,12 +7,15 @@ exactly when pressing it would work (the bot, notifications, the API's
 `actions` field and the admin all read `booking_actions`).
 """
 
+from datetime import datetime
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from bookings import errors, rules
-from bookings.models import BookingStatus
+from bookings.models import Booking, BookingStatus
+from core.models import User
 
 
 class Action(models.TextChoices):
@@ -48,8 +51,13 @@ class _AnyStaffMember:
 
 ANY_STAFF = _AnyStaffMember()
 
+# Who asks: a user, ANY_STAFF, or nobody.
+Asker = User | _AnyStaffMember | None
 
-def refusal(action: Action, *, booking, user, now=None) -> errors.BookingError | None:
+
+def refusal(
+    action: Action, *, booking: Booking, user: Asker, now: datetime | None = None
+) -> errors.BookingError | None:
     """The BookingError that refuses `action` on `booking` by `user` now, or None if it is allowed."""
     now = now or timezone.now()
     if not _may(action, booking, user):
@@ -67,17 +75,23 @@ def refusal(action: Action, *, booking, user, now=None) -> errors.BookingError |
     return None
 
 
-def require(action: Action, *, booking, user, now=None) -> None:
+def require(action: Action, *, booking: Booking, user: Asker, now: datetime | None = None) -> None:
     """Raise the refusal of `action` now, if any (what services call before a transition)."""
     error = refusal(action, booking=booking, user=user, now=now)
     if error is not None:
         raise error
 
 
-def booking_actions(*, booking, user, now=None) -> list[Action]:
+def booking_actions(*, booking: Booking, user: Asker, now: datetime | None = None) -> list[Action]:
     """The actions `user` may take on `booking` now, in Action's order."""
     now = now or timezone.now()
     return [action for action in Action if refusal(action, booking=booking, user=user, now=now) is None]
+
+
+def require_staff(user: User | None) -> None:
+    """Raise NotAllowed unless `user` is staff: the check of the staff-only writes (closures, access decisions)."""
+    if not (user and user.is_staff):
+        raise errors.NotAllowed()
 
 
 def _may(action, booking, user):

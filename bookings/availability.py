@@ -9,14 +9,15 @@ checks too. Callers outside the package use the selectors in
 bookings.selectors, which delegate here.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from bookings import errors, policies, rules
-from bookings.models import LIVE_STATUSES, Booking
+from bookings.models import LIVE_STATUSES, Booking, Resource
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Interval:
     end: datetime
 
     @property
-    def length(self):
+    def length(self) -> timedelta:
         return self.end - self.start
 
 
@@ -34,14 +35,14 @@ class FreeStart:
     """A start time one may book, with the lengths (real elapsed time) that fit there."""
 
     start: datetime
-    durations: tuple
+    durations: tuple[timedelta, ...]
 
-    def end_after(self, duration):
+    def end_after(self, duration: timedelta) -> datetime:
         """The end of a booking of `duration` from this start (right on DST days too)."""
         return rules.add_elapsed(self.start, duration)
 
 
-def live_bookings_meeting(*, resource_ids, start, end):
+def live_bookings_meeting(*, resource_ids: Iterable[int], start: datetime, end: datetime) -> QuerySet[Booking]:
     """Live bookings of these resources whose held time (buffer included) meets [start, end)."""
     return Booking.objects.filter(
         Q(resource_id__in=resource_ids),
@@ -51,7 +52,9 @@ def live_bookings_meeting(*, resource_ids, start, end):
     ).order_by("start")
 
 
-def free_intervals(*, resource, day, now=None, overnight=False):
+def free_intervals(
+    *, resource: Resource, day: date, now: datetime | None = None, overnight: bool = False
+) -> list[Interval]:
     """The free intervals of a local date (see selectors.resource_free_intervals); with `overnight`,
     a resource open around the clock stays open past midnight for as long as a booking may last."""
     now = now or timezone.now()
@@ -84,7 +87,9 @@ def free_intervals(*, resource, day, now=None, overnight=False):
     return free
 
 
-def free_starts(*, resource, day, zone=None, now=None):
+def free_starts(
+    *, resource: Resource, day: date, zone: tzinfo | None = None, now: datetime | None = None
+) -> list[FreeStart]:
     """Each grid start on `day` (a date in `zone`) where some allowed length fits, with those lengths."""
     zone = zone or rules.site_zone()
     lengths = rules.durations(resource)
@@ -96,7 +101,9 @@ def free_starts(*, resource, day, zone=None, now=None):
     return starts
 
 
-def free_days(*, resource, first, last, zone=None, now=None):
+def free_days(
+    *, resource: Resource, first: date, last: date, zone: tzinfo | None = None, now: datetime | None = None
+) -> set[date]:
     """The dates from `first` to `last` (in `zone`) that hold a free start."""
     zone = zone or rules.site_zone()
     lengths = rules.durations(resource)
@@ -109,7 +116,7 @@ def free_days(*, resource, first, last, zone=None, now=None):
     return days
 
 
-def bookable_dates(*, resource, zone=None, now=None):
+def bookable_dates(*, resource: Resource, zone: tzinfo | None = None, now: datetime | None = None) -> tuple[date, date]:
     """(today, the last date one may book on) as dates in `zone` (see selectors.resource_bookable_dates)."""
     now = now or timezone.now()
     zone = zone or rules.site_zone()
@@ -156,7 +163,7 @@ def _fits(resource, start, duration, limit, *, on_grid=True):
     return end.astimezone(UTC) <= limit.astimezone(UTC) and (not on_grid or rules.is_on_grid(resource, end))
 
 
-def durations_at(*, resource, start, now=None):
+def durations_at(*, resource: Resource, start: datetime, now: datetime | None = None) -> tuple[timedelta, ...]:
     """The allowed lengths of a booking starting at `start` (empty if none fits)."""
     day = start.astimezone(rules.site_zone()).date()
     for free_start in free_starts(resource=resource, day=day, now=now):
@@ -165,7 +172,9 @@ def durations_at(*, resource, start, now=None):
     return ()
 
 
-def free_among(*, candidates, start, end, now=None):
+def free_among(
+    *, candidates: list[Resource], start: datetime, end: datetime, now: datetime | None = None
+) -> list[Resource]:
     """Those of `candidates` that a booking from start to end would be accepted for: one query
     for the live bookings and one for the closures that meet the range, whatever the number of
     candidates."""
@@ -193,7 +202,9 @@ def free_among(*, candidates, start, end, now=None):
     return free
 
 
-def nearest_free_starts(*, resource, start, end, now=None, limit=3):
+def nearest_free_starts(
+    *, resource: Resource, start: datetime, end: datetime, now: datetime | None = None, limit: int = 3
+) -> list[datetime]:
     """After "slot taken": the same length on this resource at the nearest free starts,
     that day and the next bookable days, in time order."""
     now = now or timezone.now()

@@ -12,17 +12,19 @@ Staff may book everything and are exempt from quotas; closures bind everyone.
 """
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import DurationField, F, Q, Sum
+from django.db.models import DurationField, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from bookings import errors, rules, services
+from bookings.actions import require_staff
 from bookings.models import (
     LIVE_STATUSES,
     QUOTA_COUNTED_STATUSES,
@@ -35,8 +37,10 @@ from bookings.models import (
     QuotaKind,
     QuotaPeriod,
     QuotaRule,
+    Resource,
 )
 from bookings.signals import access_request_changed
+from core.models import User
 from core.telegram_membership import is_chat_member
 
 # --- Who may book what ------------------------------------------------------------
@@ -47,13 +51,13 @@ class Access:
     """May this user book this resource; if not, who may (group and chat names)."""
 
     bookable: bool
-    restricted_to: tuple = ()
+    restricted_to: tuple[str, ...] = ()
 
 
 OPEN = Access(bookable=True)
 
 
-def access_rules_for(resources):
+def access_rules_for(resources: Iterable[Resource]) -> dict[int, list[AccessRule]]:
     """{resource id: [AccessRule, ...]} for these resources, in one query."""
     resources = list(resources)
     categories = {r.category for r in resources if r.category}
@@ -70,7 +74,7 @@ def access_rules_for(resources):
     return by_resource
 
 
-def user_chat_memberships(*, user, resources):
+def user_chat_memberships(*, user: User | None, resources: Iterable[Resource]) -> frozenset[int]:
     """The Telegram chats of these resources' access rules that `user` is in.
 
     Calls Telegram (cached): run it outside any transaction and pass the
@@ -83,7 +87,9 @@ def user_chat_memberships(*, user, resources):
     return frozenset(chat for chat in chats if is_chat_member(telegram_id=user.telegram_id, chat_id=chat))
 
 
-def resources_bookable_by(*, user, resources, chat_ids=None):
+def resources_bookable_by(
+    *, user: User | None, resources: Iterable[Resource], chat_ids: frozenset[int] | None = None
+) -> dict[int, Access]:
     """{resource id: Access} — whether `user` may book each resource, and if not, who may.
 
     Two queries (rules, the user's groups) for any number of resources.
@@ -111,14 +117,14 @@ def resources_bookable_by(*, user, resources, chat_ids=None):
     return answer
 
 
-def resources_only_bookable(*, user, resources):
+def resources_only_bookable(*, user: User | None, resources: Iterable[Resource]) -> list[Resource]:
     """The resources of `resources` that `user` may book, in their order (for lists that offer starts)."""
     resources = list(resources)
     access = resources_bookable_by(user=user, resources=resources)
     return [r for r in resources if access[r.pk].bookable]
 
 
-def not_permitted(access):
+def not_permitted(access: Access) -> errors.NotPermitted:
     return errors.NotPermitted(
         _("Only members of %(groups)s may book this resource.") % {"groups": ", ".join(access.restricted_to)}
     )
@@ -139,10 +145,10 @@ class QuotaUsage:
     period_end: datetime | None
 
     @property
-    def left(self):
+    def left(self) -> float:
         return max(self.limit - self.used, 0)
 
-    def describe(self):
+    def describe(self) -> str:
         """ "3 h of 4 h left this week on Meeting rooms" — for the confirm screen and /my."""
         kind = self.rule.kind
         if kind == QuotaKind.HOURS:
@@ -165,7 +171,7 @@ class QuotaUsage:
         ) % {"left": self.left, "limit": self.limit, "scope": self.scope}
 
 
-def period_bounds(period, moment):
+def period_bounds(period: str, moment: datetime) -> tuple[datetime, datetime]:
     """[start, end) of the calendar day / week (from Monday) / month holding `moment`, in the site's zone.
 
     Built from local midnights, so a period holding a DST change is 23 or 25
@@ -183,7 +189,7 @@ def period_bounds(period, moment):
     return rules.local_midnight(first), rules.local_midnight(after)
 
 
-def period_phrase(period):
+def period_phrase(period: str) -> str:
     return {
         QuotaPeriod.DAY: pgettext("quota period", "today"),
         QuotaPeriod.WEEK: pgettext("quota period", "this week"),
@@ -203,7 +209,7 @@ def _format_date(day: date):
     return date_format(day, "DATE_FORMAT")
 
 
-def quota_rules_for(*, user, resource=None):
+def quota_rules_for(*, user: User | None, resource: Resource | None = None) -> list[QuotaRule]:
     """The quota rules that bind `user` (on `resource`, or anywhere): none for staff."""
     if user is None or user.is_staff:
         return []
@@ -251,7 +257,9 @@ def _usage(rule, user, *, moment, now):
     return QuotaUsage(rule, _scope_label(rule), used, rule.limit, start, end)
 
 
-def user_quota_usage(*, user, resource=None, now=None):
+def user_quota_usage(
+    *, user: User | None, resource: Resource | None = None, now: datetime | None = None
+) -> list[QuotaUsage]:
     """The quota rules that apply to `user` (on `resource`, or all of them), each with its usage now.
 
     For the confirm screen ("3 h of 4 h left this week"), /my and
@@ -276,7 +284,7 @@ def _check_quotas(*, user, resource, start, end, now):
         raise errors.QuotaExceeded(quota_exceeded_message(binding))
 
 
-def quota_exceeded_message(usage):
+def quota_exceeded_message(usage: QuotaUsage) -> str:
     """ "You have 4 h of 4 h this week on Meeting rooms; the week resets on Monday." """
     rule = usage.rule
     if rule.kind == QuotaKind.LIVE:
@@ -318,7 +326,7 @@ ORDER BY r.id, c.start
 """
 
 
-def closures_between(*, resource_ids, start, end):
+def closures_between(*, resource_ids: Iterable[int], start: datetime, end: datetime) -> dict[int, list[Closure]]:
     """{resource id: [Closure, ...]} of the closures meeting [start, end), in one query.
 
     The availability engine subtracts these from free time; booking_create
@@ -340,7 +348,9 @@ def _check_closures(*, resource, start, end):
         raise errors.Closed(reason=closures[0].reason_text())
 
 
-def closure_affected_bookings(*, resource=None, category="", start, end):
+def closure_affected_bookings(
+    *, resource: Resource | None = None, category: str = "", start: datetime, end: datetime
+) -> list[Booking]:
     """Live bookings a closure from start to end would meet, soonest first: what the admin confirms."""
     qs = Booking.objects.filter(status__in=LIVE_STATUSES, start__lt=end, end__gt=start)
     if resource is not None:
@@ -350,7 +360,17 @@ def closure_affected_bookings(*, resource=None, category="", start, end):
     return list(qs.select_related("resource", "user").order_by("start", "id"))
 
 
-def closure_create(*, resource=None, category="", start, end, reason_kind, reason="", by, now=None):
+def closure_create(
+    *,
+    resource: Resource | None = None,
+    category: str = "",
+    start: datetime,
+    end: datetime,
+    reason_kind: str,
+    reason: str = "",
+    by: User,
+    now: datetime | None = None,
+) -> tuple[Closure, list[Booking], list[Booking]]:
     """Close a resource / category / everything from start to end; cancel the live bookings it meets.
 
     Each affected pending or confirmed booking is cancelled through the
@@ -359,7 +379,7 @@ def closure_create(*, resource=None, category="", start, end, reason_kind, reaso
     for staff to end; it is returned in `running`. Returns (closure,
     cancelled, running).
     """
-    services._require_staff(by)
+    require_staff(by)
     now = now or timezone.now()
     if resource is not None and category:
         raise errors.BookingError(_("A closure covers one resource or one category, not both."))
@@ -382,14 +402,7 @@ def closure_create(*, resource=None, category="", start, end, reason_kind, reaso
             if booking.status == BookingStatus.ACTIVE:
                 running.append(booking)
                 continue
-            services._transition(
-                booking,
-                allowed_from=(BookingStatus.PENDING, BookingStatus.CONFIRMED),
-                to_status=BookingStatus.CANCELLED,
-                by=by,
-                reason=text,
-                now=now,
-            )
+            services.booking_cancel_for_closure(booking=booking, by=by, reason=text, now=now)
             cancelled.append(booking)
     return closure, cancelled, running
 
@@ -397,7 +410,15 @@ def closure_create(*, resource=None, category="", start, end, reason_kind, reaso
 # --- The one check of a new booking -----------------------------------------------
 
 
-def enforce_booking_policies(*, user, resource, start, end, now=None, chat_ids=None):
+def enforce_booking_policies(
+    *,
+    user: User | None,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+    chat_ids: frozenset[int] | None = None,
+) -> None:
     """Raise the policy error a booking of `resource` by `user` from start to end breaks, if any.
 
     Order: closed (binds everyone), not_permitted, quota_exceeded (staff
@@ -419,7 +440,7 @@ def enforce_booking_policies(*, user, resource, start, end, now=None, chat_ids=N
 # --- Access requests --------------------------------------------------------------
 
 
-def access_request_create(*, user, resource, reason=""):
+def access_request_create(*, user: User, resource: Resource, reason: str = "") -> AccessRequest:
     """Ask for access to a restricted resource; one open request per user and resource."""
     rules.validate_note(reason)
     if resources_bookable_by(user=user, resources=[resource])[resource.pk].bookable:
@@ -442,13 +463,13 @@ def _grantable_group(resource):
     return next((r.group for r in found if r.group_id), None), [r for r in found if r.telegram_chat_id]
 
 
-def access_request_approve(*, request, by, now=None):
+def access_request_approve(*, request: AccessRequest, by: User, now: datetime | None = None) -> AccessRequest:
     """Staff let the user in: they join the resource's Django group.
 
     A resource restricted only to Telegram chats has no group to join:
     that is refused (no_group_to_grant), since the bot cannot add people to a chat.
     """
-    services._require_staff(by)
+    require_staff(by)
     group, chats = _grantable_group(request.resource)
     if group is None:
         raise errors.NoGroupToGrant(chats=", ".join(r.group_label for r in chats) or "—")
@@ -458,9 +479,11 @@ def access_request_approve(*, request, by, now=None):
     return request
 
 
-def access_request_reject(*, request, by, reason="", now=None):
+def access_request_reject(
+    *, request: AccessRequest, by: User, reason: str = "", now: datetime | None = None
+) -> AccessRequest:
     """Staff refuse; the user is told the reason."""
-    services._require_staff(by)
+    require_staff(by)
     rules.validate_note(reason)
     with transaction.atomic():
         _decide(request, to_status=AccessRequestStatus.REJECTED, by=by, reason=reason, now=now)
@@ -482,7 +505,7 @@ def _decide(request, *, to_status, by, reason, now):
     )
 
 
-def access_requests_visible_to(*, user, status=None):
+def access_requests_visible_to(*, user: User, status: str | None = None) -> QuerySet[AccessRequest]:
     qs = AccessRequest.objects.select_related("user", "resource", "decided_by")
     if not user.is_staff:
         qs = qs.filter(user=user)
@@ -491,5 +514,5 @@ def access_requests_visible_to(*, user, status=None):
     return qs
 
 
-def access_request_get(*, request_id, user):
+def access_request_get(*, request_id: int, user: User) -> AccessRequest | None:
     return access_requests_visible_to(user=user).filter(pk=request_id).first()

@@ -7,13 +7,14 @@ selectors build free slots from the same functions (`opening_intervals`,
 """
 
 import zoneinfo
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import ngettext
 
 from bookings import errors
+from bookings.models import Resource
 
 MAX_NOTE_LENGTH = 500
 # Outside these years, date arithmetic (time zones, buffers, local midnights)
@@ -21,16 +22,16 @@ MAX_NOTE_LENGTH = 500
 FIRST_YEAR, LAST_YEAR = 1900, 8999
 
 
-def site_zone():
+def site_zone() -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
-def today_in(zone=None, *, now=None):
+def today_in(zone: tzinfo | None = None, *, now: datetime | None = None) -> date:
     """Today's date in `zone` (the site's zone by default) at `now` (the present by default)."""
     return (now or timezone.now()).astimezone(zone or site_zone()).date()
 
 
-def format_minutes(minutes):
+def format_minutes(minutes: float) -> str:
     """'45 min', '2 h', '1 h 30 min' — how rules read in messages; each count through ngettext."""
     hours, rest = divmod(int(minutes), 60)
     parts = []
@@ -41,7 +42,7 @@ def format_minutes(minutes):
     return " ".join(parts)
 
 
-def local_datetime(day, clock, *, zone=None):
+def local_datetime(day: date, clock: time, *, zone: tzinfo | None = None) -> datetime:
     """The aware datetime of a local date and time in `zone` (the site's by default).
 
     A local time that a clock change skips (spring) or repeats (autumn) has
@@ -56,11 +57,11 @@ def local_datetime(day, clock, *, zone=None):
     return first
 
 
-def local_midnight(day):
+def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=site_zone())
 
 
-def opening_intervals(resource, day):
+def opening_intervals(resource: Resource, day: date) -> list[tuple[datetime, datetime]]:
     """The resource's open intervals on a local date, as aware datetimes.
 
     No opening-hours rows at all means open around the clock; rows for other
@@ -79,17 +80,17 @@ def opening_intervals(resource, day):
     ]
 
 
-def minutes_since_local_midnight(moment):
+def minutes_since_local_midnight(moment: datetime) -> tuple[int, int]:
     local = moment.astimezone(site_zone())
     return local.hour * 60 + local.minute, local.second or local.microsecond
 
 
-def is_on_grid(resource, moment):
+def is_on_grid(resource: Resource, moment: datetime) -> bool:
     minutes, leftover = minutes_since_local_midnight(moment)
     return not leftover and minutes % resource.slot_minutes == 0
 
 
-def round_up_to_grid(resource, moment):
+def round_up_to_grid(resource: Resource, moment: datetime) -> datetime:
     """The first grid point of the resource at or after `moment`, as an existing local time.
 
     The grid is wall-clock: aware datetimes sharing one zone subtract and add
@@ -109,7 +110,7 @@ def round_up_to_grid(resource, moment):
         steps += 1  # the point fell in the gap (off the grid once normalised): go on from there
 
 
-def round_down_to_grid(resource, moment):
+def round_down_to_grid(resource: Resource, moment: datetime) -> datetime:
     """The last grid point of the resource at or before `moment`, as an existing local time."""
     midnight, elapsed, slot = _grid_position(resource, moment)
     steps = elapsed // slot
@@ -133,38 +134,38 @@ def _grid_position(resource, moment):
     return midnight, (local - midnight).total_seconds(), resource.slot_minutes * 60
 
 
-def normalised(moment):
+def normalised(moment: datetime) -> datetime:
     """The same instant as a real local time of the site's zone."""
     return moment.astimezone(UTC).astimezone(site_zone())
 
 
-def length_of(start, end):
+def length_of(start: datetime, end: datetime) -> timedelta:
     """Elapsed time from start to end; real time even on a DST day, whatever zones they carry."""
     return end.astimezone(UTC) - start.astimezone(UTC)
 
 
-def add_elapsed(moment, duration):
+def add_elapsed(moment: datetime, duration: timedelta) -> datetime:
     """`moment` plus real elapsed time (Python's aware + timedelta is wall-clock within one zone)."""
     return normalised(moment.astimezone(UTC) + duration)
 
 
-def earliest_start(resource, now):
+def earliest_start(resource: Resource, now: datetime) -> datetime:
     """When the earliest booking may start: now plus minimum notice, on the grid."""
     return round_up_to_grid(resource, now + timedelta(minutes=resource.min_notice_minutes))
 
 
-def last_bookable_day(resource, now):
+def last_bookable_day(resource: Resource, now: datetime) -> date:
     return today_in(now=now) + timedelta(days=resource.max_advance_days)
 
 
-def durations(resource):
+def durations(resource: Resource) -> list[timedelta]:
     """Every allowed length, on the grid, from the minimum to the maximum."""
     slot = resource.slot_minutes
     first = -(-resource.min_duration_minutes // slot) * slot
     return [timedelta(minutes=m) for m in range(first, resource.max_duration_minutes + 1, slot)]
 
 
-def check_in_window(resource, start, end):
+def check_in_window(resource: Resource, start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """(opens, closes) of the check-in window of a booking from start to end."""
     opens = start - timedelta(minutes=resource.check_in_opens_minutes)
     if resource.requires_check_in:
@@ -172,12 +173,12 @@ def check_in_window(resource, start, end):
     return opens, end
 
 
-def check_in_deadline(resource, start, end):
+def check_in_deadline(resource: Resource, start: datetime, end: datetime) -> datetime | None:
     """When a booking that needs check-in expires unless checked in; None if none is needed."""
     return check_in_window(resource, start, end)[1] if resource.requires_check_in else None
 
 
-def validate_booking_times(resource, start, end, *, now=None):
+def validate_booking_times(resource: Resource, start: datetime, end: datetime, *, now: datetime | None = None) -> None:
     """Raise the BookingError that a booking of `resource` from start to end breaks, if any.
 
     Overlap with other bookings is not checked here: that needs the
@@ -210,7 +211,7 @@ def validate_booking_times(resource, start, end, *, now=None):
         raise errors.OutsideOpeningHours()
 
 
-def fits_opening_hours(resource, start, end):
+def fits_opening_hours(resource: Resource, start: datetime, end: datetime) -> bool:
     if not resource.opening_hours.all():
         # Open around the clock: a booking may run past midnight.
         return True
@@ -218,6 +219,6 @@ def fits_opening_hours(resource, start, end):
     return any(opens <= start and end <= closes for opens, closes in opening_intervals(resource, day))
 
 
-def validate_note(note):
+def validate_note(note: str | None) -> None:
     if len(note or "") > MAX_NOTE_LENGTH:
         raise errors.NoteTooLong(limit=MAX_NOTE_LENGTH)

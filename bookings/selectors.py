@@ -34,9 +34,12 @@ from bookings.models import (
     ResourceKind,
     name_key,
 )
+from core.models import User
 
 
-def resources_list(*, kind=None, category=None, include_inactive=False):
+def resources_list(
+    *, kind: str | None = None, category: str | None = None, include_inactive: bool = False
+) -> QuerySet[Resource]:
     qs = Resource.objects.prefetch_related(_hours_prefetch())
     if not include_inactive:
         qs = qs.filter(is_active=True)
@@ -47,7 +50,7 @@ def resources_list(*, kind=None, category=None, include_inactive=False):
     return qs
 
 
-def resource_get(*, resource_id, include_inactive=False):
+def resource_get(*, resource_id: int, include_inactive: bool = False) -> Resource | None:
     """The resource with its opening hours loaded, or None."""
     return resources_list(include_inactive=include_inactive).filter(pk=resource_id).first()
 
@@ -169,7 +172,7 @@ def _edit_distance(a, b, budget):
     return min(current[len(b)], budget + 1)
 
 
-def resource_categories(*, kind=None):
+def resource_categories(*, kind: str | None = None) -> list[str]:
     qs = Resource.objects.filter(is_active=True)
     if kind:
         qs = qs.filter(kind=kind)
@@ -218,13 +221,18 @@ def resource_bookable_dates(
     return availability.bookable_dates(resource=resource, zone=zone, now=now)
 
 
-def resource_durations_at(*, resource: Resource, start: datetime, now: datetime | None = None) -> tuple:
+def resource_durations_at(*, resource: Resource, start: datetime, now: datetime | None = None) -> tuple[timedelta, ...]:
     """The allowed lengths of a booking starting at `start` (empty if none fits)."""
     return availability.durations_at(resource=resource, start=start, now=now)
 
 
 def resources_free_between(
-    *, start: datetime, end: datetime, kind=None, category=None, now: datetime | None = None
+    *,
+    start: datetime,
+    end: datetime,
+    kind: str | None = None,
+    category: str | None = None,
+    now: datetime | None = None,
 ) -> list[Resource]:
     """Availability first: the resources a booking from start to end would be accepted for.
 
@@ -249,7 +257,7 @@ def nearest_free_alternatives(
     return same_resource, others[:limit]
 
 
-def booking_get(*, booking_id, user=None):
+def booking_get(*, booking_id: int, user: User | None = None) -> Booking | None:
     """The booking, restricted to `user`'s own unless user is staff or None."""
     qs = Booking.objects.select_related("resource", "user")
     if user is not None and not user.is_staff:
@@ -257,7 +265,7 @@ def booking_get(*, booking_id, user=None):
     return qs.filter(pk=booking_id).first()
 
 
-def bookings_visible_to(*, user, status=None, resource_id=None):
+def bookings_visible_to(*, user: User, status: str | None = None, resource_id: int | None = None) -> QuerySet[Booking]:
     qs = Booking.objects.select_related("resource", "user").order_by("-start", "-id")
     if not user.is_staff:
         qs = qs.filter(user=user)
@@ -268,7 +276,7 @@ def bookings_visible_to(*, user, status=None, resource_id=None):
     return qs
 
 
-def user_upcoming_bookings(*, user, now=None):
+def user_upcoming_bookings(*, user: User, now: datetime | None = None) -> list[Booking]:
     """Live bookings that have not ended yet, soonest first."""
     now = now or timezone.now()
     return list(
@@ -278,7 +286,7 @@ def user_upcoming_bookings(*, user, now=None):
     )
 
 
-def user_booking_history(*, user, limit=10):
+def user_booking_history(*, user: User, limit: int = 10) -> list[Booking]:
     """Finished bookings (completed, expired, cancelled, rejected), newest first.
 
     Each carries `rejection_reason`: what the admin wrote when rejecting it
@@ -314,12 +322,12 @@ def bookings_ending_within(*, now: datetime, window: timedelta) -> QuerySet[Book
     ).select_related("user")
 
 
-def bookings_pending_approval(*, limit=None):
+def bookings_pending_approval(*, limit: int | None = None) -> list[Booking]:
     qs = Booking.objects.filter(status=BookingStatus.PENDING).select_related("resource", "user").order_by("start")
     return list(qs[:limit] if limit else qs)
 
 
-def bookings_on_day(*, day):
+def bookings_on_day(*, day: date) -> list[Booking]:
     """Live and finished bookings that meet a local date, by resource then start."""
     day_start = rules.local_midnight(day)
     day_end = rules.local_midnight(day + timedelta(days=1))

@@ -7,14 +7,13 @@ turns into outbox rows) happen in the same transaction as the change.
 """
 
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from bookings import availability, errors, policies, rules
-from bookings.actions import FROM_STATUSES, Action, require
+from bookings.actions import FROM_STATUSES, Action, require, require_staff
 from bookings.models import (
     REASON_END_TIME,
     REASON_NO_CHECK_IN,
@@ -29,6 +28,7 @@ from bookings.models import (
     name_key,
 )
 from bookings.signals import booking_receipt_resolved, bookings_transitioned
+from core.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,16 @@ EXCLUSION_VIOLATION = "23P01"
 SWEEP_BATCH = 2000
 
 
-def booking_create(*, user, resource, start, end, note="", now=None, receipt=True):
+def booking_create(
+    *,
+    user: User,
+    resource: Resource,
+    start: datetime,
+    end: datetime,
+    note: str = "",
+    now: datetime | None = None,
+    receipt: bool = True,
+) -> Booking:
     """Book `resource` for `user` from start to end, or raise a BookingError.
 
     Needs approval → pending, otherwise confirmed. Overlap with a live booking
@@ -107,9 +116,9 @@ def booking_receipt_owed(*, booking: Booking) -> None:
     booking_receipt_resolved.send(sender=Booking, booking=booking, shown=False)
 
 
-def lock_user(user):
+def lock_user(user: User) -> None:
     """Row lock on the user until the transaction ends; taken before any resource lock."""
-    list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
 
 def _lock_resource(resource):
@@ -117,11 +126,25 @@ def _lock_resource(resource):
     list(Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk", flat=True))
 
 
-def booking_cancel(*, booking, by, reason="", now=None):
+def booking_cancel(*, booking: Booking, by: User, reason: str = "", now: datetime | None = None) -> Booking:
     """The owner (or staff) withdraws a pending or confirmed booking before it starts."""
     now = now or timezone.now()
     require(Action.CANCEL, booking=booking, user=by, now=now)
     rules.validate_note(reason)
+    return _cancel(booking, by=by, reason=reason, now=now)
+
+
+def booking_cancel_for_closure(*, booking: Booking, by: User, reason: str, now: datetime | None = None) -> Booking:
+    """Staff's closure cancels a pending or confirmed booking it meets (policies.closure_create).
+
+    Unlike the owner's cancel, a booking past its start that still waits for
+    its check-in is cancelled too: the closure binds it all the same.
+    """
+    require_staff(by)
+    return _cancel(booking, by=by, reason=reason, now=now)
+
+
+def _cancel(booking, *, by, reason, now):
     return _transition(
         booking,
         allowed_from=FROM_STATUSES[Action.CANCEL],
@@ -132,7 +155,7 @@ def booking_cancel(*, booking, by, reason="", now=None):
     )
 
 
-def booking_approve(*, booking, by, now=None):
+def booking_approve(*, booking: Booking, by: User, now: datetime | None = None) -> Booking:
     """Staff confirm a booking that waited for approval."""
     now = now or timezone.now()
     require(Action.APPROVE, booking=booking, user=by, now=now)
@@ -141,7 +164,7 @@ def booking_approve(*, booking, by, now=None):
     )
 
 
-def booking_reject(*, booking, by, reason="", now=None):
+def booking_reject(*, booking: Booking, by: User, reason: str = "", now: datetime | None = None) -> Booking:
     """Staff refuse a booking that waited for approval; the user sees the reason."""
     now = now or timezone.now()
     require(Action.REJECT, booking=booking, user=by, now=now)
@@ -156,7 +179,7 @@ def booking_reject(*, booking, by, reason="", now=None):
     )
 
 
-def booking_check_in(*, booking, by, now=None):
+def booking_check_in(*, booking: Booking, by: User, now: datetime | None = None) -> Booking:
     """The owner says they have picked it up / arrived: confirmed → active, inside the check-in window."""
     now = now or timezone.now()
     require(Action.CHECK_IN, booking=booking, user=by, now=now)
@@ -170,7 +193,7 @@ def booking_check_in(*, booking, by, now=None):
     )
 
 
-def booking_finish(*, booking, by, now=None):
+def booking_finish(*, booking: Booking, by: User, now: datetime | None = None) -> Booking:
     """Early return: active → completed, and the rest of the slot is free again."""
     now = now or timezone.now()
     require(Action.RETURN, booking=booking, user=by, now=now)
@@ -193,28 +216,28 @@ def booking_finish(*, booking, by, now=None):
 # --- Scheduled transitions (called by the Celery sweeps) ---------------------
 
 
-def bookings_start_due(*, now=None):
+def bookings_start_due(*, now: datetime | None = None) -> int:
     """confirmed → active at the start time, for bookings that need no check-in."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.CONFIRMED, check_in_deadline__isnull=True, start__lte=now)
     return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.ACTIVE, REASON_START_TIME, now)
 
 
-def bookings_complete_ended(*, now=None):
+def bookings_complete_ended(*, now: datetime | None = None) -> int:
     """active → completed at the end time."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.ACTIVE, end__lte=now)
     return _sweep(due, BookingStatus.ACTIVE, BookingStatus.COMPLETED, REASON_END_TIME, now)
 
 
-def bookings_expire_no_shows(*, now=None):
+def bookings_expire_no_shows(*, now: datetime | None = None) -> int:
     """confirmed → expired when nobody checked in by start + grace; frees the rest of the slot."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.CONFIRMED, check_in_deadline__lte=now)
     return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.EXPIRED, REASON_NO_CHECK_IN, now)
 
 
-def bookings_expire_unapproved(*, now=None):
+def bookings_expire_unapproved(*, now: datetime | None = None) -> int:
     """pending → expired when nobody approved it before its start."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.PENDING, start__lte=now)
@@ -285,11 +308,6 @@ def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True):
             at=at,
             receipt=receipt,
         )
-
-
-def _require_staff(user):
-    if not (user and user.is_staff):
-        raise errors.NotAllowed()
 
 
 def resource_aliases_set(*, resource: Resource, aliases: list[str]) -> list[ResourceAlias]:

@@ -4,6 +4,8 @@ The bot registers people from their Telegram profile; the row is keyed by
 the Telegram user id, so a renamed account stays the same user.
 """
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -12,15 +14,21 @@ from core.models import User
 SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 
 
-def language_from_telegram(language_code):
+def language_from_telegram(language_code: str | None) -> str:
     """'ru-RU' -> 'ru'; anything we do not speak -> the site's default language."""
     base = (language_code or "").split("-")[0].lower()
     return base if base in SUPPORTED_LANGUAGES else settings.LANGUAGE_CODE
 
 
 def user_from_telegram(
-    *, telegram_id, first_name="", last_name="", username="", language_code="", private_chat_id=None
-):
+    *,
+    telegram_id: int,
+    first_name: str | None = "",
+    last_name: str | None = "",
+    username: str | None = "",
+    language_code: str | None = "",
+    private_chat_id: int | None = None,
+) -> User:
     """The user of a Telegram account, created on first contact and kept up to date.
 
     The language is taken from Telegram only when the user has none yet, so a
@@ -63,13 +71,23 @@ def _create_telegram_user(telegram_id, language, fields):
         return User.objects.get(telegram_id=telegram_id)
 
 
-def users_set_reachable(*, user_ids, reachable: bool) -> int:
+def users_set_reachable(*, user_ids: Iterable[int], reachable: bool) -> int:
     """Mark these users (un)reachable in their private chat (403 "bot was blocked", or a message
     from them again); returns how many rows changed."""
-    return User.objects.filter(pk__in=list(user_ids)).exclude(is_reachable=reachable).update(is_reachable=reachable)
+    return _set_reachable(User.objects.filter(pk__in=list(user_ids)), reachable)
 
 
-def user_set_preferences(*, user, language_code=None, time_zone=None):
+def user_set_reachable_by_telegram_id(*, telegram_id: int, reachable: bool) -> int:
+    """Mark the user of a Telegram account (un)reachable: they blocked or unblocked the bot
+    (my_chat_member in their private chat); returns how many rows changed (0 for a stranger)."""
+    return _set_reachable(User.objects.filter(telegram_id=telegram_id), reachable)
+
+
+def _set_reachable(users, reachable):
+    return users.exclude(is_reachable=reachable).update(is_reachable=reachable)
+
+
+def user_set_preferences(*, user: User, language_code: str | None = None, time_zone: str | None = None) -> User:
     """Change the user's language and/or time zone; values are validated by the model."""
     changed = []
     if language_code is not None:

@@ -10,8 +10,6 @@ remembered in the database (PendingInput) until the admin's next text.
 from collections import defaultdict
 from html import escape
 
-from django.utils import timezone
-
 from bookings import actions, errors, rules, selectors, services
 from bookings.selectors import Action
 from bot import callbacks as cb
@@ -94,7 +92,7 @@ def reject_with_reason(actor, pending_input, text):
 
 def today(actor, page=0):
     _require_staff(actor)
-    day = timezone.now().astimezone(rules.site_zone()).date()
+    day = rules.today_in()
     bookings = selectors.bookings_on_day(day=day)
     if not bookings:
         return Screen(str(texts.NOTHING_TODAY))

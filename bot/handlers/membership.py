@@ -13,8 +13,7 @@ from django.conf import settings
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot.sync import db
-from core.models import User
-from core.services import users_set_reachable
+from core.services import user_set_reachable_by_telegram_id
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +36,6 @@ async def on_my_chat_member(update, context):
 
 def _set_reachable(telegram_id, reachable):
     # A private chat's id is its user's Telegram id.
-    ids = User.objects.filter(telegram_id=telegram_id).values_list("pk", flat=True)
-    changed = users_set_reachable(user_ids=ids, reachable=reachable)
+    changed = user_set_reachable_by_telegram_id(telegram_id=telegram_id, reachable=reachable)
     logger.info("Telegram user %s %s the bot", telegram_id, "unblocked" if reachable else "blocked")
     return changed

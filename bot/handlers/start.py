@@ -13,11 +13,6 @@ def help_screen(actor):
     return Screen(texts.help_text(actor.user.is_staff), keyboards.main_menu())
 
 
-def nothing(actor):
-    """Calendar blanks and page numbers: the press is answered and nothing changes."""
-    return Screen()
-
-
 async def start(update, context):
     await reply(update, context, main_menu)
 

@@ -136,6 +136,7 @@ def test_seed_demo_twice_keeps_one_set_of_aliases_that_find_the_demo_resources()
         ("переговорная", "Meeting room Orion"),
         ("переговрная", "Meeting room Orion"),
         ("projetor", "Projector Epson EB-W06"),
+        ("лазер", "Laser cutter"),
     ]:
         assert names(selectors.resources_matching(text=typed)) == [expected], typed
     assert Resource.objects.count() == len({name for _pk, name, _alias in aliases})

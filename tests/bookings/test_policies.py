@@ -388,6 +388,18 @@ def test_closure_create_leaves_a_running_booking_to_staff(room, book, at, now, s
     assert cancelled == [] and [b.pk for b in left] == [running.pk]
 
 
+def test_closure_create_cancels_a_started_booking_still_waiting_for_its_check_in(make_resource, book, at, staff):
+    # The owner could no longer cancel it (it has started), but the closure binds it all the same.
+    bench = make_resource(name="Bench", hours=None, requires_check_in=True, check_in_grace_minutes=30)
+    waiting = book(bench, at(10), at(11))
+    _, cancelled, running = policies.closure_create(
+        resource=bench, start=at(9), end=at(18), reason_kind="other", by=staff, now=at(10, 10)
+    )
+    waiting.refresh_from_db()
+    assert [b.pk for b in cancelled] == [waiting.pk] and running == []
+    assert waiting.status == BookingStatus.CANCELLED
+
+
 def test_closure_create_is_staff_only(room, at, user, now):
     with pytest.raises(errors.NotAllowed):
         policies.closure_create(resource=room, start=at(9), end=at(18), reason_kind="other", by=user, now=now)

@@ -165,7 +165,7 @@ def seed_policies():
             "max_duration_minutes": 120,
         },
     )
-    services.resource_aliases_set(resource=cutter, aliases=["лазерный резак", "лазер", "laser"])
+    services.resource_aliases_set(resource=cutter, aliases=["лазерный резак", "лазер", "laser engraver"])
     AccessRule.objects.get_or_create(resource=cutter, group=makers)
     camera = Resource.objects.filter(name="Camera Sony A7 III").first()
     if camera:
