@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import DurationField, F, Q, QuerySet, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -397,14 +398,25 @@ def closure_create(
             created_by=by,
         )
         cancelled, running = [], []
-        text = _("Closed (%(reason)s)") % {"reason": closure.reason_text()}
         for booking in closure_affected_bookings(resource=resource, category=category, start=start, end=end):
             if booking.status == BookingStatus.ACTIVE:
                 running.append(booking)
                 continue
-            services.booking_cancel_for_closure(booking=booking, by=by, reason=text, now=now)
+            services.booking_cancel_for_closure(
+                booking=booking, by=by, reason=_closed_reason(closure, booking.user), now=now
+            )
             cancelled.append(booking)
     return closure, cancelled, running
+
+
+def _closed_reason(closure, user):
+    """The cancellation's reason in its user's language, not the admin's: the message shows it as written."""
+    try:
+        language = translation.get_supported_language_variant(user.language_code or settings.LANGUAGE_CODE)
+    except LookupError:
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        return _("Closed (%(reason)s)") % {"reason": closure.reason_text()}
 
 
 # --- The one check of a new booking -----------------------------------------------

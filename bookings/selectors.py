@@ -9,14 +9,14 @@ cost follows the number of current bookings, not the size of the table.
 """
 
 import re
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from bookings import availability, rules
+from bookings import availability, errors, policies, rules
 
 # "What may this user do with this booking now" is a read; its rule lives in bookings.actions.
 from bookings.actions import ANY_STAFF as ANY_STAFF
@@ -257,6 +257,54 @@ def nearest_free_alternatives(
     return same_resource, others[:limit]
 
 
+def resource_closed_days(*, resource: Resource, first: date, last: date, zone: tzinfo | None = None) -> dict[date, str]:
+    """{date: reason} of the dates from `first` to `last` (in `zone`, the site's by default) that
+    closures take entirely, for the calendar; one query for the whole range."""
+    zone = zone or rules.site_zone()
+    range_start, range_end = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
+    closures = policies.closures_between(resource_ids=[resource.pk], start=range_start, end=range_end)
+    closures = sorted(closures.get(resource.pk, ()), key=lambda c: c.start)
+    closed = {}
+    day = first
+    while day <= last:
+        day_start, day_end = _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
+        # Closures may abut or overlap: walk them in order and see whether they leave a gap in the day.
+        covered_until, reason = day_start, ""
+        for closure in closures:
+            if closure.start <= covered_until < closure.end:
+                covered_until, reason = closure.end, reason or closure.reason_text()
+        if covered_until >= day_end:
+            closed[day] = reason
+        day += timedelta(days=1)
+    return closed
+
+
+def resource_closures_on(*, resource: Resource, day: date, zone: tzinfo | None = None) -> list:
+    """The closures that take part (or all) of a local date in `zone`, soonest first (Closure rows)."""
+    zone = zone or rules.site_zone()
+    found = policies.closures_between(
+        resource_ids=[resource.pk], start=_midnight(day, zone), end=_midnight(day + timedelta(days=1), zone)
+    )
+    return found.get(resource.pk, [])
+
+
+def booking_policy_refusal(
+    *, user, resource: Resource, start: datetime, end: datetime, now: datetime | None = None
+) -> errors.BookingError | None:
+    """The policy error (closed, not_permitted, quota_exceeded) booking_create would raise for this
+    booking now, or None: the confirm screen says so before the user presses Confirm. The same
+    check booking_create makes (policies.enforce_booking_policies), without its locks: the press
+    still decides."""
+    chat_ids = policies.user_chat_memberships(user=user, resources=[resource])
+    try:
+        policies.enforce_booking_policies(
+            user=user, resource=resource, start=start, end=end, now=now, chat_ids=chat_ids
+        )
+    except errors.BookingError as refusal:
+        return refusal
+    return None
+
+
 def booking_get(*, booking_id: int, user: User | None = None) -> Booking | None:
     """The booking, restricted to `user`'s own unless user is staff or None."""
     qs = Booking.objects.select_related("resource", "user")
@@ -340,6 +388,10 @@ def bookings_on_day(*, day: date) -> list[Booking]:
 
 
 # --- helpers ------------------------------------------------------------------
+
+
+def _midnight(day, zone):
+    return datetime.combine(day, time.min, tzinfo=zone)
 
 
 def _hours_prefetch():

@@ -1,6 +1,7 @@
 """The inline month calendar of the days one may book.
 
-A month grid, Monday first; a day with free time is a button, any other
+A month grid, Monday first; a day with free time is a button, a day a
+closure takes entirely an inert 🔒 (the screen's text says why), any other
 day an inert dot. Arrows move between the months that hold bookable days.
 """
 
@@ -28,11 +29,11 @@ def shift_month(year_month, months):
     return (index // 12, index % 12 + 1)
 
 
-def month_keyboard(year_month, months, bookable_days, day_button, month_button):
+def month_keyboard(year_month, months, bookable_days, day_button, month_button, closed_days=()):
     """Rows for one month.
 
     months: (first, last) (year, month) one may page between; bookable_days:
-    the dates shown as buttons; day_button(date) and month_button(year_month,
+    the dates shown as buttons; closed_days: the dates shown as closed; day_button(date) and month_button(year_month,
     label) make the buttons, so the calendar serves any flow.
     """
     year, month = year_month
@@ -46,6 +47,8 @@ def month_keyboard(year_month, months, bookable_days, day_button, month_button):
                 row.append(filler())
             elif day in bookable_days:
                 row.append(day_button(day))
+            elif day in closed_days:
+                row.append(cb.button(texts.CLOSED_MARK, cb.NOTHING))
             else:
                 row.append(cb.button("·", cb.NOTHING))
         rows.append(row)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from bookings import formats
 from bookings.models import BookingStatus
-from bookings.rules import format_minutes
+from bookings.rules import format_minutes, site_zone
 from core.telegram_html import fit_html
 
 MAX_NOTICE = 200  # and on a callback answer
@@ -236,11 +236,35 @@ def choose_length(resource_name, start_text):
     return _("<b>%(name)s</b> from %(start)s: for how long?") % {"name": escape(resource_name), "start": start_text}
 
 
-def confirm_booking(resource, when_text, needs_approval):
+def confirm_booking(resource, when_text, needs_approval, quota_lines=(), refusal=""):
+    """The confirm screen: what, when, the user's room under each quota (QuotaUsage.describe),
+    and, when the domain would refuse this booking, why (then there is no Confirm button)."""
     text = _("Book <b>%(name)s</b>, %(when)s?") % {"name": escape(resource.name), "when": when_text}
     if needs_approval:
         text += "\n\n" + _("An admin has to approve this booking.")
+    if quota_lines:
+        text += "\n\n" + "\n".join("📊 " + escape(str(line)) for line in quota_lines)
+    if refusal:
+        text += "\n\n" + _("⚠️ This booking cannot be made: %(reason)s") % {"reason": escape(str(refusal))}
     return text
+
+
+CLOSED_MARK = "🔒"
+
+
+def closed_days_legend(closed):
+    """Under the calendar: what 🔒 means, and why each closed day of the month is closed."""
+    lines = [_("%(mark)s closed") % {"mark": CLOSED_MARK}]
+    lines += [f"{CLOSED_MARK} {day_label(day)}: {escape(reason)}" for day, reason in sorted(closed.items())]
+    return "\n".join(lines)
+
+
+def closed_part_of_day(closure, zone):
+    """On the day's start list: a closure taking part of the day, in the reader's zone."""
+    return _("🔒 Closed %(when)s: %(reason)s") % {
+        "when": when(closure.start, closure.end, zone),
+        "reason": escape(closure.reason_text()),
+    }
 
 
 def booked(resource_name, when_text):
@@ -349,6 +373,19 @@ def free_results(when_text, count, page, pages):
 NO_BOOKINGS = gettext_lazy("You have no bookings yet. Find something with /resources or /free.")
 UPCOMING = gettext_lazy("<b>Upcoming</b>")
 HISTORY = gettext_lazy("<b>Recent</b>")
+
+
+QUOTAS_TITLE = gettext_lazy("<b>Your fair-use limits</b>")
+
+
+def quota_line(usage):
+    """One quota of /my: its room now (QuotaUsage.describe) and when it resets."""
+    line = "📊 " + escape(str(usage.describe()))
+    if usage.period_end is None:
+        return line + " " + _("(room frees up when one ends or is cancelled)")
+    # Periods are calendar days, weeks and months of the site's zone: they reset at its midnight.
+    reset_day = usage.period_end.astimezone(site_zone()).date()
+    return line + " " + _("(resets on %(day)s)") % {"day": day_label(reset_day)}
 
 
 def status_label(status):

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from bookings import errors, rules, selectors, services
+from bookings import errors, policies, rules, selectors, services
 from bookings.models import BookingStatus
 from bot import callbacks as cb
 from bot import keyboards, texts
@@ -30,30 +30,36 @@ def calendar(actor, resource_id, year_month):
     first_month, last_month = month_of(first_day), month_of(last_day)
     year_month = min(max(year_month, first_month), last_month)
     month_first, month_last = first_and_last_day(year_month)
-    bookable = selectors.resource_free_days(
-        resource=resource, first=max(first_day, month_first), last=min(last_day, month_last), zone=actor.zone, now=now
-    )
+    first, last = max(first_day, month_first), min(last_day, month_last)
+    bookable = selectors.resource_free_days(resource=resource, first=first, last=last, zone=actor.zone, now=now)
+    closed = selectors.resource_closed_days(resource=resource, first=first, last=last, zone=actor.zone)
     rows = month_keyboard(
         year_month,
         (first_month, last_month),
         bookable,
         day_button=lambda day: cb.button(str(day.day), cb.STARTS, resource.pk, day, 0),
         month_button=lambda ym, label: cb.button(label, cb.CALENDAR, resource.pk, ym),
+        closed_days=closed,
     )
     rows.append(keyboards.back(cb.RESOURCE, resource.pk))
-    return Screen(texts.choose_day(resource.name), rows)
+    text = texts.choose_day(resource.name)
+    if closed:
+        text += "\n\n" + texts.closed_days_legend(closed)
+    return Screen(text, rows)
 
 
 def starts(actor, resource_id, day, page):
     resource = _resource(resource_id)
     free = selectors.resource_free_starts(resource=resource, day=day, zone=actor.zone)
+    closures = selectors.resource_closures_on(resource=resource, day=day, zone=actor.zone)
+    closed = "".join("\n" + texts.closed_part_of_day(c, actor.zone) for c in closures)
     back = keyboards.back(cb.CALENDAR, resource.pk, month_of(day))
     if not free:
-        return Screen(texts.no_free_starts(resource.name, day), [back])
+        return Screen(texts.no_free_starts(resource.name, day) + closed, [back])
     shown, page, pages = paginate(free, page, STARTS_PER_PAGE)
     buttons = [cb.button(texts.clock(s.start, actor.zone), cb.DURATIONS, resource.pk, s.start) for s in shown]
     rows = keyboards.grid(buttons, 4) + keyboards.pager(page, pages, cb.STARTS, resource.pk, day) + [back]
-    return Screen(texts.choose_start(resource.name, day, actor.user.time_zone), rows)
+    return Screen(texts.choose_start(resource.name, day, actor.user.time_zone) + closed, rows)
 
 
 def durations(actor, resource_id, start):
@@ -74,11 +80,19 @@ def confirm(actor, resource_id, start, minutes):
     resource = _resource(resource_id)
     end = rules.add_elapsed(start, timedelta(minutes=minutes))
     rules.validate_booking_times(resource, start, end)
-    rows = [
-        [cb.button(texts.CONFIRM, cb.BOOK, resource.pk, start, minutes)],
-        keyboards.back(cb.DURATIONS, resource.pk, start),
-    ]
-    return Screen(texts.confirm_booking(resource, texts.when(start, end, actor.zone), resource.requires_approval), rows)
+    # The domain answers both: the user's room under each quota, and whether it would refuse this booking.
+    quotas = [usage.describe() for usage in policies.user_quota_usage(user=actor.user, resource=resource)]
+    refusal = selectors.booking_policy_refusal(user=actor.user, resource=resource, start=start, end=end)
+    rows = [] if refusal else [[cb.button(texts.CONFIRM, cb.BOOK, resource.pk, start, minutes)]]
+    rows.append(keyboards.back(cb.DURATIONS, resource.pk, start))
+    text = texts.confirm_booking(
+        resource,
+        texts.when(start, end, actor.zone),
+        resource.requires_approval,
+        quota_lines=quotas,
+        refusal=refusal.message if refusal else "",
+    )
+    return Screen(text, rows)
 
 
 def book(actor, resource_id, start, minutes):

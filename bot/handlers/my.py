@@ -1,4 +1,5 @@
-"""/my: upcoming bookings and recent history, each with the actions that apply now.
+"""/my: upcoming bookings and recent history, each with the actions that apply now,
+and the fair-use limits that bind the user, with their usage and when they reset.
 
 Check in, Return early and Cancel (core.callbacks' BOOKING_* actions) are
 also the buttons notifications put on reminders; they are handled here
@@ -8,7 +9,7 @@ services enforce. A booking id is looked up among the pressing user's own
 bookings, so a forged id finds nothing.
 """
 
-from bookings import actions, selectors, services
+from bookings import actions, policies, selectors, services
 from bookings.selectors import Action
 from bot import callbacks as cb
 from bot import keyboards, texts
@@ -22,8 +23,12 @@ HISTORY_SHOWN = 5
 def my_bookings(actor, page=0):
     upcoming = selectors.user_upcoming_bookings(user=actor.user)
     history = selectors.user_booking_history(user=actor.user, limit=HISTORY_SHOWN)
+    quotas = policies.user_quota_usage(user=actor.user)
     if not upcoming and not history:
-        return Screen(str(texts.NO_BOOKINGS), keyboards.main_menu())
+        text = str(texts.NO_BOOKINGS)
+        if quotas:
+            text += "\n\n" + "\n".join([str(texts.QUOTAS_TITLE)] + [texts.quota_line(u) for u in quotas])
+        return Screen(text, keyboards.main_menu())
     shown, page, pages = paginate(upcoming, page, PER_PAGE)
     zone = actor.zone
     lines = []
@@ -33,6 +38,8 @@ def my_bookings(actor, page=0):
     if history and page == 0:
         lines += ["", str(texts.HISTORY)]
         lines += [texts.booking_line(b, zone, reason=b.rejection_reason) for b in history]
+    if quotas and page == 0:
+        lines += ["", str(texts.QUOTAS_TITLE)] + [texts.quota_line(u) for u in quotas]
     rows = [
         [cb.button(f"#{b.pk} {b.resource.name}, {texts.when(b.start, b.end, zone)}", cb.MY_BOOKING, b.pk)]
         for b in shown

@@ -65,6 +65,7 @@ def test_adding_a_closure_over_bookings_asks_first_then_cancels_each_once(
     finally:
         bookings_transitioned.disconnect(receiver)
     assert done.status_code == 200
+    assert "2 bookings cancelled." in done.content.decode()  # the admin sees how many
     assert Closure.objects.count() == 1
     assert sorted(sent) == sorted([[first.pk], [second.pk]])
     for booking in (first, second):
