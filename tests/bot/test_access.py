@@ -214,3 +214,14 @@ def test_approve_is_refused_to_anyone_who_is_not_an_admin(bot, alice, bob, admin
     request.refresh_from_db()
     assert request.status == AccessRequestStatus.PENDING
     assert not request.user.groups.exists()
+
+
+def test_a_russian_reader_sees_the_lock_and_request_access_in_russian(bot, sandbox, laser):
+    ivan = sandbox.user("Иван", username="ivan", language_code="ru")
+    registered(ivan)
+    ivan.press(cb.data(cb.RESOURCE, laser.pk), forge=True).answer()
+    card = ivan.expect_message(containing="Laser cutter")
+    assert "🔑 Запросить доступ" in card.buttons
+    assert "Можно попросить доступ у администраторов." in card.text
+    ivan.press("🔑 Запросить доступ").answer()
+    ivan.expect_message(containing="Зачем вам")

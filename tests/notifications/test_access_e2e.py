@@ -133,3 +133,17 @@ def test_a_rejection_tells_the_user_once_with_the_admins_reason(stack, bot, tele
     request.refresh_from_db()
     assert request.status == AccessRequestStatus.REJECTED
     assert Notification.objects.filter(kind=NotificationKind.ACCESS_REJECTED).count() == 1
+
+
+def test_access_messages_read_in_russian(settings, make_user, laser):
+    from notifications import texts
+
+    settings.TELEGRAM_ADMIN_CHAT_ID = -100
+    user = make_user(telegram_id=4242, telegram_chat_id=4242, language_code="ru")
+    staff = make_user(is_staff=True)
+    request = policies.access_request_create(user=user, resource=laser, reason="диплом")
+    policies.access_request_approve(request=request, by=staff)
+    row = Notification.objects.get(kind=NotificationKind.ACCESS_APPROVED)
+    message = texts.render(row)
+    assert "теперь вы можете бронировать" in message.text
+    assert message.reply_markup["inline_keyboard"][0][0]["text"].startswith("Открыть")
