@@ -16,11 +16,14 @@ from telegram import InlineKeyboardButton
 
 from core import callbacks as codec
 from core.callbacks import (
+    ACCESS_APPROVE,
+    ACCESS_REJECT,
     BOOKING_APPROVE,
     BOOKING_CANCEL,
     BOOKING_CHECK_IN,
     BOOKING_FINISH,
     BOOKING_REJECT,
+    RESOURCE_CARD,
     InvalidCallback,
 )
 
@@ -71,7 +74,7 @@ MENU = "mn"
 KINDS = "rk"
 CATEGORIES = "rc"
 RESOURCES = "rl"
-RESOURCE = "rv"
+RESOURCE = RESOURCE_CARD  # shared: the "you may now book it" message opens the card
 CALENDAR = "bd"
 STARTS = "bs"
 DURATIONS = "bl"
@@ -91,6 +94,7 @@ LANGUAGE = "sl"
 TIME_ZONES = "sz"
 TIME_ZONE = "tz"
 TIME_ZONE_TYPE = "tt"
+ACCESS_ASK = "acq"  # Request access on a restricted card
 NOTHING = "no"  # calendar fillers: answered, nothing happens
 
 ARGUMENTS = {
@@ -118,6 +122,7 @@ ARGUMENTS = {
     TIME_ZONES: (),
     TIME_ZONE: (INDEX,),
     TIME_ZONE_TYPE: (),
+    ACCESS_ASK: (ID,),  # resource
     NOTHING: (),
     # Booking actions shared with notifications (core.callbacks).
     BOOKING_CHECK_IN: (ID,),
@@ -125,6 +130,9 @@ ARGUMENTS = {
     BOOKING_CANCEL: (ID,),
     BOOKING_APPROVE: (ID,),
     BOOKING_REJECT: (ID,),
+    # Access-request decisions shared with notifications (core.callbacks).
+    ACCESS_APPROVE: (ID,),
+    ACCESS_REJECT: (ID,),
 }
 
 

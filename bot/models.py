@@ -16,11 +16,15 @@ class PendingInput(models.Model):
     class Kind(models.TextChoices):
         REJECT_REASON = "reject_reason"
         TIME_ZONE = "time_zone"
+        ACCESS_REASON = "access_reason"  # why the user asks for access (subject: the resource)
+        ACCESS_REJECT_REASON = "access_reject_reason"  # an admin's reason (subject: the access request)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     chat_id = models.BigIntegerField()
     kind = models.CharField(max_length=32, choices=Kind.choices)
     booking_id = models.BigIntegerField(null=True, blank=True)
+    # What a question that is not about a booking is about (its kind says what this id names).
+    subject_id = models.BigIntegerField(null=True, blank=True)
     # The message that asked, so the answer can edit it to say what happened.
     prompt_message_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()

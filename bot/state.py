@@ -17,7 +17,7 @@ PROCESSED_UPDATE_TTL = timedelta(days=1)
 _PRUNE_EVERY = 200
 
 
-def pending_input_ask(*, user, chat_id, kind, booking_id=None, prompt_message_id=None):
+def pending_input_ask(*, user, chat_id, kind, booking_id=None, subject_id=None, prompt_message_id=None):
     """Remember that the next text from `user` in `chat_id` answers a question of `kind`."""
     PendingInput.objects.update_or_create(
         user=user,
@@ -25,6 +25,7 @@ def pending_input_ask(*, user, chat_id, kind, booking_id=None, prompt_message_id
         defaults={
             "kind": kind,
             "booking_id": booking_id,
+            "subject_id": subject_id,
             "prompt_message_id": prompt_message_id,
             "created_at": timezone.now(),
         },

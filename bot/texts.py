@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from bookings import formats
-from bookings.models import BookingStatus
+from bookings.models import AccessRequestStatus, BookingStatus
 from bookings.rules import format_minutes, site_zone
 from core.telegram_html import fit_html
 
@@ -492,3 +492,72 @@ NOTHING_TODAY = gettext_lazy("No bookings today.")
 def today_line(booking, zone):
     times = f"{clock(booking.start, zone)}–{clock(booking.end, zone)}"
     return f"  {times} {person(booking.user)} — {status_label(booking.status)}"
+
+
+# --- Access to restricted resources ------------------------------------------------
+
+REQUEST_ACCESS = gettext_lazy("🔑 Request access")
+
+
+def resource_button(name, bookable):
+    """A resource's button in a list: a lock on one the reader may not book."""
+    return name if bookable else "🔒 " + name
+
+
+def restricted(who_may_book):
+    """The card's line for a resource the reader may not book; `who_may_book` is the domain's not_permitted text."""
+    return "🔒 " + escape(str(who_may_book)) + "\n" + _("You can ask the admins for access.")
+
+
+def ask_access_reason(resource_name):
+    return _("Why do you need <b>%(name)s</b>? Reply with a few words for the admins.") % {
+        "name": escape(resource_name)
+    }
+
+
+def access_requested(resource_name):
+    return _("🔑 Your request for access to <b>%(name)s</b> went to the admins. I will let you know.") % {
+        "name": escape(resource_name)
+    }
+
+
+def access_request_ref(request):
+    return _("Access request #%(id)s") % {"id": request.pk}
+
+
+def access_request_line(request):
+    """An access request as the admin group reads it: who, which resource, why."""
+    text = _("🔑 %(user)s asks for access to <b>%(name)s</b> (request #%(id)s).") % {
+        "user": person(request.user),
+        "name": escape(request.resource.name),
+        "id": request.pk,
+    }
+    if request.reason:
+        text += "\n" + _("Why: %(reason)s") % {"reason": escape(request.reason)}
+    return text
+
+
+def access_approved_by(request_text, admin):
+    return request_text + "\n\n" + _("✅ Access granted by %(admin)s.") % {"admin": person(admin)}
+
+
+def access_rejected_by(request_text, admin, reason):
+    text = request_text + "\n\n" + _("❌ Access refused by %(admin)s.") % {"admin": person(admin)}
+    if reason:
+        text += "\n" + _("Reason: %(reason)s") % {"reason": escape(reason)}
+    return text
+
+
+def access_decided(request_text, request):
+    """A request someone already decided, with who and how (for its alert, edited)."""
+    if request.status == AccessRequestStatus.APPROVED:
+        return access_approved_by(request_text, request.decided_by or "?")
+    return access_rejected_by(request_text, request.decided_by or "?", request.decision_reason)
+
+
+def access_already_decided(request):
+    """The answer on a decided request's button (plain text: a callback answer)."""
+    admin = str(request.decided_by or "?")
+    if request.status == AccessRequestStatus.APPROVED:
+        return _("Already decided: %(admin)s granted this access.") % {"admin": admin}
+    return _("Already decided: %(admin)s refused this access.") % {"admin": admin}

@@ -25,6 +25,10 @@ BOOKING_FINISH = "fin"
 BOOKING_CANCEL = "cx"
 BOOKING_APPROVE = "ap"
 BOOKING_REJECT = "rj"
+# Access requests: the admins' decision on an alert, and the resource card a granted user is sent to.
+ACCESS_APPROVE = "aca"
+ACCESS_REJECT = "acr"
+RESOURCE_CARD = "rv"
 
 
 class InvalidCallback(ValueError):

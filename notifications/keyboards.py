@@ -35,6 +35,26 @@ def for_admins(booking, *, now=None):
     return _markup(booking, [a for a in allowed if a in (Action.APPROVE, Action.REJECT)])
 
 
+def for_access_request(request):
+    """Approve / Reject on an access request's alert in the admin group (the bot re-checks each press)."""
+    row = [
+        {"text": _("Approve"), "callback_data": callbacks.encode(callbacks.ACCESS_APPROVE, request.pk)},
+        {"text": _("Reject"), "callback_data": callbacks.encode(callbacks.ACCESS_REJECT, request.pk)},
+    ]
+    return {"inline_keyboard": [row]}
+
+
+def to_resource(resource):
+    """One button that opens the resource's card in the bot (after access was granted)."""
+    row = [
+        {
+            "text": _("Open %(name)s") % {"name": resource.name},
+            "callback_data": callbacks.encode(callbacks.RESOURCE_CARD, resource.pk),
+        }
+    ]
+    return {"inline_keyboard": [row]}
+
+
 def _markup(booking, actions):
     row = [
         {"text": label(), "callback_data": callbacks.encode(data, booking.pk)}

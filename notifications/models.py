@@ -37,11 +37,14 @@ class NotificationKind(models.TextChoices):
     NOT_APPROVED = "not_approved", pgettext_lazy("notification kind", "expired unapproved")
     REMINDER_START = "reminder_start", pgettext_lazy("notification kind", "reminder before start")
     REMINDER_END = "reminder_end", pgettext_lazy("notification kind", "reminder before end")
+    ACCESS_APPROVED = "access_approved", pgettext_lazy("notification kind", "access granted")
+    ACCESS_REJECTED = "access_rejected", pgettext_lazy("notification kind", "access refused")
     # To the admin group.
     ADMIN_APPROVAL = "admin_approval", pgettext_lazy("notification kind", "admin: approval needed")
     ADMIN_NO_SHOW = "admin_no_show", pgettext_lazy("notification kind", "admin: no-show")
     ADMIN_DELIVERY_FAILED = "admin_delivery_failed", pgettext_lazy("notification kind", "admin: delivery failed")
     ADMIN_TASK_FAILED = "admin_task_failed", pgettext_lazy("notification kind", "admin: task failed")
+    ADMIN_ACCESS_REQUEST = "admin_access_request", pgettext_lazy("notification kind", "admin: access request")
 
 
 # Admin alerts of these kinds are gathered into one digest message per burst.

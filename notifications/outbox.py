@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings import selectors
-from bookings.models import BookingStatus
+from bookings.models import AccessRequestStatus, BookingStatus
 from notifications import queue
 from notifications.models import DIGEST_KINDS, Notification, NotificationKind, NotificationStatus
 
@@ -86,6 +86,45 @@ def _answered_where_made(booking, from_status, by):
     already answered them where they acted, so a chat message would repeat it.
     A new booking always gets its receipt row (held when made in the bot)."""
     return bool(from_status) and by is not None and by.pk == booking.user_id
+
+
+# An access request's change → (kind, to the admin group?): a new request asks the admins, a decision tells the user.
+_ACCESS_KINDS = {
+    ("", AccessRequestStatus.PENDING): (NotificationKind.ADMIN_ACCESS_REQUEST, True),
+    (AccessRequestStatus.PENDING, AccessRequestStatus.APPROVED): (NotificationKind.ACCESS_APPROVED, False),
+    (AccessRequestStatus.PENDING, AccessRequestStatus.REJECTED): (NotificationKind.ACCESS_REJECTED, False),
+}
+
+
+def access_dedupe_key(request_id, kind):
+    """A request is created once and decided once, so (request, kind) names one message."""
+    return f"access:{request_id}:{kind}"
+
+
+def notifications_for_access_request(*, request, from_status, to_status):
+    """The outbox row for an access request's change, in the caller's transaction; delivery queued on commit.
+
+    The row carries the request's id in its payload (the outbox's booking
+    link does not fit); the text is rendered from the request at send time.
+    """
+    found = _ACCESS_KINDS.get((from_status, to_status))
+    if found is None:
+        return 0
+    kind, to_admins = found
+    if to_admins:
+        chat_id, user = settings.TELEGRAM_ADMIN_CHAT_ID, None
+    else:
+        chat_id, user = user_chat_id(request.user), request.user
+    if not chat_id:
+        return 0
+    row = Notification(
+        user=user,
+        chat_id=chat_id,
+        kind=kind,
+        dedupe_key=access_dedupe_key(request.pk, kind),
+        payload={"access_request_id": request.pk},
+    )
+    return _insert([row])
 
 
 def notifications_receipt_resolve(*, booking, shown):

@@ -3,12 +3,13 @@
 Connected in NotificationsConfig.ready(). `bookings_transitioned` is sent
 inside the transaction of the change, so the rows commit or roll back with it.
 `booking_receipt_resolved` (the bot's reply to a new booking arrived or not)
-skips or releases that booking's held receipt.
+skips or releases that booking's held receipt. `access_request_changed` (a new
+access request, or its decision) is sent inside its transaction too.
 """
 
 from celery.signals import task_failure
 
-from bookings.signals import booking_receipt_resolved, bookings_transitioned
+from bookings.signals import access_request_changed, booking_receipt_resolved, bookings_transitioned
 from notifications import outbox
 from notifications.models import NotificationKind
 
@@ -21,6 +22,10 @@ def on_bookings_transitioned(sender, *, bookings, from_status, to_status, by=Non
 
 def on_booking_receipt_resolved(sender, *, booking, shown, **kwargs):
     outbox.notifications_receipt_resolve(booking=booking, shown=shown)
+
+
+def on_access_request_changed(sender, *, request, from_status, to_status, **kwargs):
+    outbox.notifications_for_access_request(request=request, from_status=from_status, to_status=to_status)
 
 
 def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
@@ -36,4 +41,5 @@ def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
 def connect():
     bookings_transitioned.connect(on_bookings_transitioned, dispatch_uid="notifications.transitions")
     booking_receipt_resolved.connect(on_booking_receipt_resolved, dispatch_uid="notifications.receipts")
+    access_request_changed.connect(on_access_request_changed, dispatch_uid="notifications.access_requests")
     task_failure.connect(on_task_failure, dispatch_uid="notifications.task_failure", weak=False)

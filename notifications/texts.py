@@ -16,7 +16,7 @@ from django.utils.translation import get_supported_language_variant, ngettext
 from django.utils.translation import gettext as _
 
 from bookings import formats
-from bookings.models import BookingStatus, ResourceKind
+from bookings.models import AccessRequest, AccessRequestStatus, BookingStatus, ResourceKind
 from core.telegram_html import MAX_MESSAGE, fit_html
 from notifications import keyboards
 from notifications.models import NotificationKind
@@ -220,6 +220,48 @@ def _admin_approval(notification, now):
     return text, keyboards.for_admins(booking, now=now)
 
 
+def _access_request(notification, status):
+    """The access request a row is about, if it still is in `status` (else the row is stale: None)."""
+    request_id = (notification.payload or {}).get("access_request_id")
+    request = AccessRequest.objects.select_related("user", "resource", "decided_by").filter(pk=request_id).first()
+    return request if request is not None and request.status == status else None
+
+
+def _admin_access_request(notification, now):
+    request = _access_request(notification, AccessRequestStatus.PENDING)
+    if request is None:
+        return None  # decided before its turn came (in the admin, the API or the bot)
+    text = _("🔑 Access request #%(id)s: %(user)s asks to book %(resource)s.") % {
+        "id": request.pk,
+        "user": _who(request.user),
+        "resource": f"<b>{escape(request.resource.name)}</b>",
+    }
+    text += "\n" + _("Why: %(reason)s") % {"reason": escape(request.reason) if request.reason else "—"}
+    return text, keyboards.for_access_request(request)
+
+
+def _access_approved(notification, now):
+    request = _access_request(notification, AccessRequestStatus.APPROVED)
+    if request is None:
+        return None
+    text = _("🔑 Access granted: you may now book %(resource)s.") % {
+        "resource": f"<b>{escape(request.resource.name)}</b>"
+    }
+    return text, keyboards.to_resource(request.resource)
+
+
+def _access_rejected(notification, now):
+    request = _access_request(notification, AccessRequestStatus.REJECTED)
+    if request is None:
+        return None
+    text = _("❌ Your request for access to %(resource)s was refused.") % {
+        "resource": f"<b>{escape(request.resource.name)}</b>"
+    }
+    if request.decision_reason:
+        text += "\n" + _("Reason: %(reason)s") % {"reason": escape(request.decision_reason)}
+    return text, None
+
+
 def _digest_line(notification):
     booking = notification.booking
     payload = notification.payload or {}
@@ -254,4 +296,7 @@ _RENDERERS = {
     NotificationKind.REMINDER_START: _reminder_start,
     NotificationKind.REMINDER_END: _reminder_end,
     NotificationKind.ADMIN_APPROVAL: _admin_approval,
+    NotificationKind.ADMIN_ACCESS_REQUEST: _admin_access_request,
+    NotificationKind.ACCESS_APPROVED: _access_approved,
+    NotificationKind.ACCESS_REJECTED: _access_rejected,
 }

@@ -1,4 +1,5 @@
-"""Admins: /pending with Approve / Reject, /today; Approve / Reject buttons on alerts.
+"""Admins: /pending with Approve / Reject, /today; Approve / Reject buttons on alerts
+(booking approvals and access requests).
 
 Every admin command and press first checks membership of the admin chat
 (bot.admins), then the view checks the user is staff, and the service
@@ -10,7 +11,8 @@ remembered in the database (PendingInput) until the admin's next text.
 from collections import defaultdict
 from html import escape
 
-from bookings import actions, errors, rules, selectors, services
+from bookings import actions, errors, policies, rules, selectors, services
+from bookings.models import AccessRequestStatus
 from bookings.selectors import Action
 from bot import callbacks as cb
 from bot import keyboards, texts
@@ -18,7 +20,7 @@ from bot.admins import in_admin_chat
 from bot.handlers.base import AdminsOnly, Expired, Screen, paginate, reply, respond
 from bot.models import PendingInput
 from bot.state import pending_input_ask
-from core.callbacks import BOOKING_APPROVE, BOOKING_REJECT
+from core.callbacks import ACCESS_APPROVE, ACCESS_REJECT, BOOKING_APPROVE, BOOKING_REJECT
 
 PER_PAGE = 5
 TODAY_PAGE_CHARS = 3500
@@ -88,6 +90,71 @@ def reject_with_reason(actor, pending_input, text):
         return Screen(error.message, ask=texts.ask_reject_reason(f"#{booking.pk}", actor.user))
     summary = texts.rejected_by(texts.pending_line(booking, actor.zone), actor.user, reason)
     return Screen(summary, edit_message_id=pending_input.prompt_message_id)
+
+
+def approve_access(actor, request_id):
+    """Approve on an access-request alert: the user joins the resource's group (policies)."""
+    request = _access_request(actor, request_id)
+    if request.status != AccessRequestStatus.PENDING:
+        return _already_decided(request)
+    try:
+        policies.access_request_approve(request=request, by=actor.user)
+    except errors.WrongStatus:
+        return _already_decided(request)  # another admin was quicker
+    return Screen(texts.access_approved_by(texts.access_request_line(request), actor.user))
+
+
+def ask_access_reject_reason(actor, request_id):
+    """Reject on an access-request alert: ask for the reason the user will read."""
+    request = _access_request(actor, request_id)
+    if request.status != AccessRequestStatus.PENDING:
+        return _already_decided(request)
+    _ask_access_reason(actor, request, prompt_message_id=actor.message_id)
+    return Screen(
+        texts.ask_reject_reason(texts.access_request_line(request), actor.user),
+        ask=texts.ask_reject_reason(texts.access_request_ref(request), actor.user),
+    )
+
+
+def reject_access_with_reason(actor, pending_input, text):
+    """The admin's reason for rejecting an access request: reject, and say so on the alert."""
+    request = _access_request(actor, pending_input.subject_id)
+    reason = text.strip()
+    try:
+        policies.access_request_reject(request=request, by=actor.user, reason=reason)
+    except errors.NoteTooLong as error:
+        _ask_access_reason(actor, request, prompt_message_id=pending_input.prompt_message_id)
+        return Screen(error.message, ask=texts.ask_reject_reason(texts.access_request_ref(request), actor.user))
+    except errors.WrongStatus:
+        decided = _already_decided(request)
+        return Screen(decided.text, edit_message_id=pending_input.prompt_message_id)
+    summary = texts.access_rejected_by(texts.access_request_line(request), actor.user, reason)
+    return Screen(summary, edit_message_id=pending_input.prompt_message_id)
+
+
+def _access_request(actor, request_id):
+    _require_staff(actor)
+    request = policies.access_request_get(request_id=request_id, user=actor.user)
+    if request is None:
+        raise Expired()
+    return request
+
+
+def _ask_access_reason(actor, request, *, prompt_message_id):
+    pending_input_ask(
+        user=actor.user,
+        chat_id=actor.chat_id,
+        kind=PendingInput.Kind.ACCESS_REJECT_REASON,
+        subject_id=request.pk,
+        prompt_message_id=prompt_message_id,
+    )
+
+
+def _already_decided(request):
+    """A decided request's buttons: the message now says who decided, the press is answered "already decided"."""
+    request.refresh_from_db()
+    text = texts.access_decided(texts.access_request_line(request), request)
+    return Screen(text, notice=texts.access_already_decided(request), alert=True)
 
 
 def today(actor, page=0):
@@ -167,4 +234,6 @@ PRESSES = {
     cb.TODAY: admins_only(today),
     BOOKING_APPROVE: admins_only(approve),
     BOOKING_REJECT: admins_only(ask_reason),
+    ACCESS_APPROVE: admins_only(approve_access),
+    ACCESS_REJECT: admins_only(ask_access_reject_reason),
 }

@@ -3,7 +3,9 @@
 Every step re-reads availability from bookings.selectors, so a button from
 a stale screen shows what is free now; the final press goes through
 bookings.services.booking_create, which decides (and a lost race becomes
-"taken" with the nearest alternatives).
+"taken" with the nearest alternatives). A resource the user may not book
+shows no calendar, and booking it anyway (a stale button, typed /book) gets
+the domain's not_permitted answer with a Request access button.
 """
 
 from datetime import timedelta
@@ -15,6 +17,7 @@ from bookings.models import BookingStatus
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.calendar import first_and_last_day, month_keyboard, month_of
+from bot.handlers import access, browse
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
 from bot.handlers.my import action_buttons
 from bot.parsing import MAX_DURATION, BookSyntaxError, parse_book
@@ -25,6 +28,7 @@ TYPED_MATCHES_SHOWN = 8
 
 def calendar(actor, resource_id, year_month):
     resource = _resource(resource_id)
+    access.require_bookable(actor, resource)
     now = timezone.now()
     first_day, last_day = selectors.resource_bookable_dates(resource=resource, zone=actor.zone, now=now)
     first_month, last_month = month_of(first_day), month_of(last_day)
@@ -50,6 +54,7 @@ def calendar(actor, resource_id, year_month):
 
 def starts(actor, resource_id, day, page):
     resource = _resource(resource_id)
+    access.require_bookable(actor, resource)
     free = selectors.resource_free_starts(resource=resource, day=day, zone=actor.zone)
     closures = selectors.resource_closures_on(resource=resource, day=day, zone=actor.zone)
     closed = "".join("\n" + texts.closed_part_of_day(c, actor.zone) for c in closures)
@@ -64,6 +69,7 @@ def starts(actor, resource_id, day, page):
 
 def durations(actor, resource_id, start):
     resource = _resource(resource_id)
+    access.require_bookable(actor, resource)
     lengths = selectors.resource_durations_at(resource=resource, start=start)
     day = start.astimezone(actor.zone).date()
     if not lengths:
@@ -78,6 +84,7 @@ def durations(actor, resource_id, start):
 
 def confirm(actor, resource_id, start, minutes):
     resource = _resource(resource_id)
+    access.require_bookable(actor, resource)
     end = rules.add_elapsed(start, timedelta(minutes=minutes))
     rules.validate_booking_times(resource, start, end)
     # The domain answers both: the user's room under each quota, and whether it would refuse this booking.
@@ -122,7 +129,7 @@ def typed_book(actor, words):
     if not matches:
         return Screen(texts.no_resource_named(request.resource))
     if len(matches) > 1:
-        rows = [[cb.button(r.name, cb.RESOURCE, r.pk)] for r in matches[:TYPED_MATCHES_SHOWN]]
+        rows = browse.resource_buttons(actor, matches[:TYPED_MATCHES_SHOWN])
         return Screen(texts.several_resources(request.resource), rows)
     try:
         start = rules.local_datetime(request.day, request.time, zone=actor.zone)
@@ -141,6 +148,9 @@ def _book(actor, resource, start, end):
         booking = already.booking
     except errors.SlotTaken:
         return alternatives(actor, resource, start, end)
+    except errors.NotPermitted as error:
+        rows = [[access.request_button(resource)], keyboards.back(cb.RESOURCE, resource.pk)]
+        return Screen(texts.could_not_book(error.message), rows)
     except errors.BookingError as error:
         back = keyboards.back(cb.CALENDAR, resource.pk, month_of(start.astimezone(actor.zone).date()))
         return Screen(texts.could_not_book(error.message), [back])
@@ -173,6 +183,8 @@ def alternatives(actor, resource, start, end):
         ]
         for s in same
     ]
+    # Other resources only where this user may book them: an alternative is a start they can take.
+    others = policies.resources_only_bookable(user=actor.user, resources=others)
     rows += [
         [cb.button(f"{other.name}: {texts.when(start, end, actor.zone)}", cb.CONFIRM, other.pk, start, minutes)]
         for other in others

@@ -1,10 +1,16 @@
-"""/resources: kinds → categories → a paginated list → a resource card with a Book button."""
+"""/resources: kinds → categories → a paginated list → a resource card with a Book button.
 
-from bookings import rules, selectors
+A resource the user may not book (bookings.policies) is marked with a lock in
+the list, and its card says who may book it and offers Request access instead
+of a calendar.
+"""
+
+from bookings import policies, rules, selectors
 from bookings.models import ResourceKind
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.calendar import month_of
+from bot.handlers import access
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
 
 PER_PAGE = 8
@@ -36,7 +42,7 @@ def resource_list(actor, kind_index, category_number, page):
     text = texts.resource_list_title(label, category, page, pages)
     if not items:
         text += "\n" + str(texts.NO_RESOURCES)
-    rows = [[cb.button(resource.name, cb.RESOURCE, resource.pk)] for resource in shown]
+    rows = resource_buttons(actor, shown)
     rows += keyboards.pager(page, pages, cb.RESOURCES, kind_index, category_number)
     rows.append(keyboards.back(cb.CATEGORIES, kind_index))
     return Screen(text, rows)
@@ -46,12 +52,23 @@ def resource_card(actor, resource_id):
     resource = selectors.resource_get(resource_id=resource_id)
     if resource is None:
         raise Expired()
+    back = keyboards.back(cb.RESOURCES, KINDS.index(resource.kind), 0, 0)
+    text = texts.resource_card(resource, opening_hours_lines(resource))
+    allowed = access.access_of(actor, [resource])[resource.pk]
+    if not allowed.bookable:
+        text += "\n\n" + texts.restricted(policies.not_permitted(allowed).message)
+        return Screen(text, [[access.request_button(resource)], back])
     first_day = rules.today_in(actor.zone)
-    rows = [
-        [cb.button(texts.BOOK, cb.CALENDAR, resource.pk, month_of(first_day))],
-        keyboards.back(cb.RESOURCES, KINDS.index(resource.kind), 0, 0),
+    return Screen(text, [[cb.button(texts.BOOK, cb.CALENDAR, resource.pk, month_of(first_day))], back])
+
+
+def resource_buttons(actor, resources):
+    """One button per resource opening its card; a lock on those `actor` may not book."""
+    allowed = access.access_of(actor, resources)
+    return [
+        [cb.button(texts.resource_button(resource.name, allowed[resource.pk].bookable), cb.RESOURCE, resource.pk)]
+        for resource in resources
     ]
-    return Screen(texts.resource_card(resource, opening_hours_lines(resource)), rows)
 
 
 def opening_hours_lines(resource):

@@ -1,10 +1,15 @@
-"""/free, availability first: a day → a start → a length → every resource free for all of it."""
+"""/free, availability first: a day → a start → a length → every resource free for all of it.
+
+Only resources the user may book are listed (bookings.policies): a start that
+booking_create would refuse is never offered. Restricted ones are found in
+/resources, where their card offers Request access.
+"""
 
 from datetime import time, timedelta
 
 from django.utils import timezone
 
-from bookings import errors, rules, selectors
+from bookings import errors, policies, rules, selectors
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.handlers.base import Screen, paginate, reply, view_only
@@ -44,7 +49,9 @@ def free_length(actor, start):
 
 def free_list(actor, start, minutes, page):
     end = rules.add_elapsed(start, timedelta(minutes=minutes))
-    free = selectors.resources_free_between(start=start, end=end)
+    free = policies.resources_only_bookable(
+        user=actor.user, resources=selectors.resources_free_between(start=start, end=end)
+    )
     shown, page, pages = paginate(free, page, PER_PAGE)
     rows = [[cb.button(resource.name, cb.CONFIRM, resource.pk, start, minutes)] for resource in shown]
     rows += keyboards.pager(page, pages, cb.FREE_LIST, start, minutes)
