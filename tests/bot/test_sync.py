@@ -44,6 +44,27 @@ def query_then_meet(barrier):
     return threading.current_thread().name
 
 
+def backend_pid_then_meet(barrier):
+    """Like query_then_meet, and tell which server session this thread's connection is."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    barrier.wait(WAIT_SECONDS)
+    return pid
+
+
+def sessions_alive(pids, *, wait_for_end=False):
+    """Those of the server sessions `pids` still open; with `wait_for_end`, after waiting up to
+    WAIT_SECONDS for them to end (PostgreSQL ends a backend a moment after its client hangs up)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    with psycopg.connect(**connection.get_connection_params()) as probe:
+        while True:
+            alive = {row[0] for row in probe.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", [pids])}
+            if not wait_for_end or not alive or time.monotonic() > deadline:
+                return alive
+            time.sleep(0.02)
+
+
 async def run_together(threads, parties):
     barrier = threading.Barrier(parties)
     return await asyncio.gather(*(threads.run(query_then_meet, barrier) for _ in range(parties)))
@@ -63,12 +84,18 @@ def test_database_work_of_different_updates_runs_at_once():
 @pytest.mark.postgres
 def test_closing_the_pool_closes_every_threads_connection():
     threads = DatabaseThreads(3)
-    asyncio.run(run_together(threads, 3))
-    assert connections_to_this_database(settle_at=3) == 3
+    barrier = threading.Barrier(3)
+
+    async def each_thread_queries():
+        return await asyncio.gather(*(threads.run(backend_pid_then_meet, barrier) for _ in range(3)))
+
+    pids = list(set(asyncio.run(each_thread_queries())))
+    assert len(pids) == 3 and sessions_alive(pids) == set(pids)  # the check sees open sessions
 
     threads.close()
 
-    assert connections_to_this_database(settle_at=0) == 0
+    # Only these threads' sessions are counted: other tests' processes may still hold their own.
+    assert sessions_alive(pids, wait_for_end=True) == set()
 
 
 @pytest.mark.postgres
