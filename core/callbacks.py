@@ -25,6 +25,9 @@ BOOKING_FINISH = "fin"
 BOOKING_CANCEL = "cx"
 BOOKING_APPROVE = "ap"
 BOOKING_REJECT = "rj"
+# Staff's answer to a problem report in the admin group (the argument is a resource id).
+RESOURCE_OUT_OF_SERVICE = "oos"
+RESOURCE_IN_SERVICE = "ins"
 
 
 class InvalidCallback(ValueError):
