@@ -8,7 +8,12 @@ skips or releases that booking's held receipt.
 
 from celery.signals import task_failure
 
-from bookings.signals import booking_receipt_resolved, bookings_transitioned
+from bookings.signals import (
+    booking_receipt_resolved,
+    bookings_transitioned,
+    resource_out_of_service,
+    resource_problem_reported,
+)
 from notifications import outbox
 from notifications.models import NotificationKind
 
@@ -21,6 +26,14 @@ def on_bookings_transitioned(sender, *, bookings, from_status, to_status, by=Non
 
 def on_booking_receipt_resolved(sender, *, booking, shown, **kwargs):
     outbox.notifications_receipt_resolve(booking=booking, shown=shown)
+
+
+def on_resource_out_of_service(sender, *, resource, upcoming, at, **kwargs):
+    outbox.notifications_out_of_service(resource=resource, upcoming=upcoming, at=at)
+
+
+def on_resource_problem_reported(sender, *, resource, user, text, photo, key, **kwargs):
+    outbox.notifications_problem_report(resource=resource, user=user, text=text, photo=photo, key=key)
 
 
 def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
@@ -36,4 +49,6 @@ def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
 def connect():
     bookings_transitioned.connect(on_bookings_transitioned, dispatch_uid="notifications.transitions")
     booking_receipt_resolved.connect(on_booking_receipt_resolved, dispatch_uid="notifications.receipts")
+    resource_out_of_service.connect(on_resource_out_of_service, dispatch_uid="notifications.out_of_service")
+    resource_problem_reported.connect(on_resource_problem_reported, dispatch_uid="notifications.problem_reports")
     task_failure.connect(on_task_failure, dispatch_uid="notifications.task_failure", weak=False)
