@@ -21,6 +21,8 @@ from core.callbacks import (
     BOOKING_CHECK_IN,
     BOOKING_FINISH,
     BOOKING_REJECT,
+    RESOURCE_IN_SERVICE,
+    RESOURCE_OUT_OF_SERVICE,
     InvalidCallback,
 )
 
@@ -92,6 +94,8 @@ TIME_ZONES = "sz"
 TIME_ZONE = "tz"
 TIME_ZONE_TYPE = "tt"
 NOTHING = "no"  # calendar fillers: answered, nothing happens
+STICKER = "sk"  # the card a QR sticker opens (bot.handlers.sticker)
+STICKER_REPORT = "sp"
 
 ARGUMENTS = {
     MENU: (),
@@ -125,6 +129,10 @@ ARGUMENTS = {
     BOOKING_CANCEL: (ID,),
     BOOKING_APPROVE: (ID,),
     BOOKING_REJECT: (ID,),
+    STICKER: (ID,),
+    STICKER_REPORT: (ID,),
+    RESOURCE_OUT_OF_SERVICE: (ID,),  # from problem reports in the admin group (notifications)
+    RESOURCE_IN_SERVICE: (ID,),
 }
 
 

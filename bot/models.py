@@ -16,11 +16,13 @@ class PendingInput(models.Model):
     class Kind(models.TextChoices):
         REJECT_REASON = "reject_reason"
         TIME_ZONE = "time_zone"
+        PROBLEM_REPORT = "problem_report"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     chat_id = models.BigIntegerField()
     kind = models.CharField(max_length=32, choices=Kind.choices)
     booking_id = models.BigIntegerField(null=True, blank=True)
+    resource_id = models.BigIntegerField(null=True, blank=True)  # the resource a problem report is about
     # The message that asked, so the answer can edit it to say what happened.
     prompt_message_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField()

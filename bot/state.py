@@ -17,7 +17,7 @@ PROCESSED_UPDATE_TTL = timedelta(days=1)
 _PRUNE_EVERY = 200
 
 
-def pending_input_ask(*, user, chat_id, kind, booking_id=None, prompt_message_id=None):
+def pending_input_ask(*, user, chat_id, kind, booking_id=None, resource_id=None, prompt_message_id=None):
     """Remember that the next text from `user` in `chat_id` answers a question of `kind`."""
     PendingInput.objects.update_or_create(
         user=user,
@@ -25,20 +25,26 @@ def pending_input_ask(*, user, chat_id, kind, booking_id=None, prompt_message_id
         defaults={
             "kind": kind,
             "booking_id": booking_id,
+            "resource_id": resource_id,
             "prompt_message_id": prompt_message_id,
             "created_at": timezone.now(),
         },
     )
 
 
-def pending_input_take(*, user, chat_id):
-    """The open question of `user` in `chat_id`, removed so it is answered once; or None."""
+def pending_input_take(*, user, chat_id, kind=None):
+    """The open question of `user` in `chat_id`, removed so it is answered once; or None.
+
+    With `kind`, only a question of that kind is taken (a photo answers a problem report,
+    not an open time-zone question, which stays open)."""
     with transaction.atomic():
         pending = (
             PendingInput.objects.select_for_update()
             .filter(user=user, chat_id=chat_id, created_at__gt=timezone.now() - PENDING_INPUT_TTL)
             .first()
         )
+        if kind is not None and pending is not None and pending.kind != kind:
+            return None
         PendingInput.objects.filter(user=user, chat_id=chat_id).delete()
     return pending
 

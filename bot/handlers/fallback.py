@@ -6,7 +6,7 @@ people there talk to each other.
 """
 
 from bot import texts
-from bot.handlers import admin, settings
+from bot.handlers import admin, settings, sticker
 from bot.handlers.base import Screen, reply
 from bot.models import PendingInput
 from bot.state import pending_input_take
@@ -14,6 +14,7 @@ from bot.state import pending_input_take
 ANSWERS = {
     PendingInput.Kind.REJECT_REASON: admin.reject_with_reason,
     PendingInput.Kind.TIME_ZONE: settings.typed_time_zone,
+    PendingInput.Kind.PROBLEM_REPORT: sticker.typed_problem,
 }
 
 
