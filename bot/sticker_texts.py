@@ -12,8 +12,6 @@ from django.utils.translation import gettext_lazy
 UNKNOWN_STICKER = gettext_lazy(
     "This code does not name anything I know: it may be an old sticker. Send /resources to see what there is."
 )
-CHECK_IN = gettext_lazy("Check in")
-RETURN = gettext_lazy("Return")
 REPORT_PROBLEM = gettext_lazy("Report a problem")
 ASK_PROBLEM = gettext_lazy(
     "What is wrong? Reply with a short description — you may send a photo with the description as its caption."

@@ -263,3 +263,10 @@ def test_a_resource_the_user_may_not_use_gets_a_clear_answer(bot, alice, open_re
 def test_bare_start_still_shows_the_main_menu(bot, alice):
     alice.send("/start")
     assert alice.expect_message().buttons
+
+
+def test_the_card_speaks_russian(bot, sandbox, open_resource):
+    ivan = sandbox.user("Иван", username="ivan", language_code="ru")
+    card = open_card(ivan, open_resource)
+    assert "Сообщить о проблеме" in card.buttons
+    assert any(label.startswith("Взять сейчас") for label in card.buttons)
