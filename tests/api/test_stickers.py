@@ -83,3 +83,12 @@ def test_only_staff_take_a_resource_out_of_service(user, make_resource):
         services.resource_out_of_service_set(resource=resource, by=user, out_of_service=True)
     resource.refresh_from_db()
     assert not resource.out_of_service
+
+
+def test_resources_say_out_of_service_and_never_show_the_access_code(api, staff, make_resource):
+    resource = make_resource(name="Tripod", hours=None, access_code="4711", pickup_instructions="Shelf B")
+    services.resource_out_of_service_set(resource=resource, by=staff, out_of_service=True)
+    listed = api.get("/api/resources/").json()
+    item = next(r for r in (listed["results"] if isinstance(listed, dict) else listed) if r["id"] == resource.pk)
+    assert item["out_of_service"] is True
+    assert "4711" not in str(listed) and "Shelf B" not in str(listed)
