@@ -270,3 +270,16 @@ def test_the_card_speaks_russian(bot, sandbox, open_resource):
     card = open_card(ivan, open_resource)
     assert "Сообщить о проблеме" in card.buttons
     assert any(label.startswith("Взять сейчас") for label in card.buttons)
+
+
+def test_a_photo_does_not_answer_or_drop_another_open_question(bot, alice, django_user_model):
+    from bot.models import PendingInput
+    from bot.state import pending_input_ask
+
+    alice.send("/start")
+    alice.expect_message()
+    user = django_user_model.objects.get(telegram_id=alice.id)
+    pending_input_ask(user=user, chat_id=alice.id, kind=PendingInput.Kind.TIME_ZONE)
+    alice.send_photo(_png_bytes(), caption="Cable torn")
+    alice.expect_message(containing="I understand commands")
+    assert PendingInput.objects.filter(user=user, kind=PendingInput.Kind.TIME_ZONE).exists()
