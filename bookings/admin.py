@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -41,6 +41,8 @@ from bookings.models import (
 )
 from bookings.rules import MAX_NOTE_LENGTH, local_midnight, today_in
 from bookings.selectors import Action
+from bookings.stickers import sticker_sheet_pdf
+from core.deeplinks import BotUsernameUnknown, bot_username, resource_deep_link
 
 
 class OpeningHoursInline(admin.TabularInline):
@@ -76,7 +78,16 @@ class ResourceAliasInline(admin.TabularInline):
 
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "category", "location", "is_active", "requires_approval", "requires_check_in")
+    list_display = (
+        "name",
+        "kind",
+        "category",
+        "location",
+        "is_active",
+        "requires_approval",
+        "requires_check_in",
+        "out_of_service_since",
+    )
     list_filter = ("kind", "category", "is_active", "requires_approval", "requires_check_in")
     search_fields = ("name", "aliases__alias", "category", "location", "description")
     inlines = [ResourceAliasInline, OpeningHoursInline]
@@ -96,7 +107,47 @@ class ResourceAdmin(admin.ModelAdmin):
             },
         ),
         (_("Check-in"), {"fields": ("requires_check_in", "check_in_opens_minutes", "check_in_grace_minutes")}),
+        (
+            _("At the resource"),
+            {
+                "fields": ("pickup_instructions", "access_code", "out_of_service_since"),
+                "description": _("Shown to the holder only when they check in. Print QR stickers from the list."),
+            },
+        ),
     )
+    readonly_fields = ("out_of_service_since",)
+    actions = ["print_stickers", "put_back_in_service"]
+
+    @admin.action(description=_("Print QR stickers (PDF)"))
+    def print_stickers(self, request, queryset):
+        """A PDF sheet with a QR code of each selected resource's deep link, its name below."""
+        try:
+            username = bot_username()
+        except BotUsernameUnknown as error:
+            self.message_user(
+                request,
+                _("The bot's username is unknown (%(error)s): set TELEGRAM_BOT_USERNAME.") % {"error": error},
+                messages.ERROR,
+            )
+            return None
+        pdf = sticker_sheet_pdf(
+            resources=queryset.order_by("name"),
+            link_for=lambda resource: resource_deep_link(resource_id=resource.pk, username=username),
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="slotbot-stickers.pdf"'
+        return response
+
+    @admin.action(description=_("Put selected resources back in service"), permissions=["change"])
+    def put_back_in_service(self, request, queryset):
+        done = sum(
+            services.resource_out_of_service_set(resource=r, by=request.user, out_of_service=False) for r in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d resource is back in service.", "%(count)d resources are back in service.", done)
+            % {"count": done},
+        )
 
 
 class BookingDayFilter(admin.SimpleListFilter):

@@ -97,6 +97,14 @@ NoGroupToGrant = _error(
         "or give its access rule a Django group."
     ),
 )
+OutOfService = _error(
+    "OutOfService", "out_of_service", _("This resource is out of service at the moment: it cannot be booked.")
+)
+ProblemReportInvalid = _error(
+    "ProblemReportInvalid",
+    "problem_report_invalid",
+    _("Describe the problem in 1 to %(limit)s characters (a photo may come with it)."),
+)
 UnclearLocalTime = _error(
     "UnclearLocalTime",
     "unclear_local_time",

@@ -58,6 +58,16 @@ class Resource(models.Model):
         help_text=_("Time kept free after a booking (cleaning, charging, hand-over)."),
     )
 
+    # At the resource (issue 10): shown to the holder only when they check in, read at that moment.
+    pickup_instructions = models.TextField(
+        _("pickup instructions"), blank=True, help_text=_("Shown to the user only when they check in.")
+    )
+    access_code = models.CharField(
+        _("access code"), max_length=64, blank=True, help_text=_("E.g. a locker code; shown only at check-in.")
+    )
+    # Set by an admin (e.g. from a problem report); while set, nothing can be booked.
+    out_of_service_since = models.DateTimeField(_("out of service since"), null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,6 +91,10 @@ class Resource(models.Model):
     @property
     def buffer(self):
         return timedelta(minutes=self.buffer_minutes)
+
+    @property
+    def out_of_service(self):
+        return self.out_of_service_since is not None
 
 
 def name_key(text):

@@ -194,6 +194,8 @@ def validate_booking_times(resource: Resource, start: datetime, end: datetime, *
         raise errors.InvalidTimeRange()
     if not resource.is_active:
         raise errors.ResourceInactive()
+    if resource.out_of_service:
+        raise errors.OutOfService()
     if start < now:
         raise errors.InThePast()
     if not (is_on_grid(resource, start) and is_on_grid(resource, end)):

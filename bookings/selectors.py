@@ -9,6 +9,7 @@ cost follows the number of current bookings, not the size of the table.
 """
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
@@ -396,3 +397,36 @@ def _midnight(day, zone):
 
 def _hours_prefetch():
     return Prefetch("opening_hours", queryset=OpeningHours.objects.order_by("weekday", "opens"))
+
+
+@dataclass(frozen=True)
+class AtHand:
+    """What a user standing at a resource may do now (the sticker's card): their own live
+    bookings of it that allow an action now (check in, return), and a walk-up booking."""
+
+    resource: Resource
+    bookings: list  # of (Booking, [Action]) with at least one action
+    walk_up: FreeStart | None  # a start within one slot of now, with the lengths that fit
+
+
+def resource_at_hand(*, resource: Resource, user, now: datetime | None = None) -> AtHand:
+    """The sticker card's answer: the user's bookings of `resource` they can act on now, and
+    whether it is free to take now ("Book now"), with the lengths booking_create would accept.
+
+    A walk-up starts at the first free grid start from now on, if that is within one slot of
+    now: on a 30-minute grid at 10:05, the 10:30 start is not "now" but 10:00 is past.
+    """
+    now = now or timezone.now()
+    own = Booking.objects.filter(resource=resource, user=user, status__in=LIVE_STATUSES, end__gt=now).select_related(
+        "resource", "user"
+    )
+    acting = [(b, [a for a in booking_actions(booking=b, user=user, now=now) if a != Action.CANCEL]) for b in own]
+    walk_up = None
+    if resource.is_active and not resource.out_of_service:
+        today = now.astimezone(rules.site_zone()).date()
+        for free in availability.free_starts(resource=resource, day=today, now=now):
+            if free.start >= now:
+                if free.start < now + resource.slot and free.durations:
+                    walk_up = free
+                break
+    return AtHand(resource=resource, bookings=[(b, a) for b, a in acting if a], walk_up=walk_up)

@@ -27,7 +27,12 @@ from bookings.models import (
     ResourceAlias,
     name_key,
 )
-from bookings.signals import booking_receipt_resolved, bookings_transitioned
+from bookings.signals import (
+    booking_receipt_resolved,
+    bookings_transitioned,
+    resource_out_of_service,
+    resource_problem_reported,
+)
 from core.models import User
 
 logger = logging.getLogger(__name__)
@@ -335,3 +340,57 @@ def resource_aliases_set(*, resource: Resource, aliases: list[str]) -> list[Reso
             else:
                 kept[key] = ResourceAlias.objects.create(resource=resource, alias=text)
     return [kept[key] for key in wanted]
+
+
+# --- At the resource: out of service, problem reports (issue 10, stickers) ---
+
+PROBLEM_REPORT_MAX = 1000
+
+
+def resource_out_of_service_set(*, resource: Resource, by, out_of_service: bool, now=None) -> bool:
+    """Staff take `resource` out of service (nothing can be booked; the users of its upcoming
+    bookings are warned, once each) or put it back. Returns False when it already was so.
+
+    One conditional UPDATE, so two admins pressing at once warn nobody twice.
+    """
+    require_staff(by)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if out_of_service:
+            changed = Resource.objects.filter(pk=resource.pk, out_of_service_since__isnull=True).update(
+                out_of_service_since=now, updated_at=now
+            )
+        else:
+            changed = Resource.objects.filter(pk=resource.pk, out_of_service_since__isnull=False).update(
+                out_of_service_since=None, updated_at=now
+            )
+        resource.refresh_from_db(fields=["out_of_service_since", "updated_at"])
+        if changed and out_of_service:
+            upcoming = list(
+                Booking.objects.filter(
+                    resource=resource,
+                    status__in=(BookingStatus.PENDING, BookingStatus.CONFIRMED),
+                    end__gt=now,
+                )
+                .select_related("resource", "user")
+                .order_by("start", "id")
+            )
+            resource_out_of_service.send(sender=Resource, resource=resource, upcoming=upcoming, by=by, at=now)
+    return bool(changed)
+
+
+def resource_problem_report(*, resource: Resource, user, text: str, photo: str = "", key: str, now=None) -> None:
+    """A user tells the admins what is wrong with `resource` (a text, optionally a photo).
+
+    `key` names the report (the bot passes its chat and message id), so a
+    redelivered message reaches the admin group once. Raises
+    ProblemReportInvalid for an empty or too long text; then nothing is sent.
+    """
+    text = (text or "").strip()
+    if not 0 < len(text) <= PROBLEM_REPORT_MAX:
+        raise errors.ProblemReportInvalid(limit=PROBLEM_REPORT_MAX)
+    now = now or timezone.now()
+    with transaction.atomic():
+        resource_problem_reported.send(
+            sender=Resource, resource=resource, user=user, text=text, photo=photo or "", key=key, at=now
+        )

@@ -23,3 +23,13 @@ booking_receipt_resolved = Signal()
 # "pending"). Arguments: request (AccessRequest, user and resource loaded),
 # from_status, to_status, by (the user who asked, or the deciding admin).
 access_request_changed = Signal()
+
+# Sent when staff take a resource out of service. Arguments: resource, upcoming
+# (list of Booking, resource and user loaded: the live bookings not yet started,
+# whose users are warned), by (the admin), at (datetime).
+resource_out_of_service = Signal()
+
+# Sent when a user reports a problem with a resource. Arguments: resource, user,
+# text, photo (an opaque file id from the interface, or ""), key (names the
+# report: the same key twice is one report), at (datetime).
+resource_problem_reported = Signal()

@@ -26,7 +26,7 @@ from telegram.ext import (
 from bot import callbacks, texts
 from bot.errors import on_error
 from bot.flood import check_flood, flood_guard_from_settings
-from bot.handlers import access, admin, booking, browse, fallback, free, membership, my, start
+from bot.handlers import access, admin, booking, browse, fallback, free, membership, my, start, sticker
 from bot.handlers import settings as settings_handlers
 from bot.handlers.base import Expired, respond
 from bot.ratelimit import SharedRateLimiter
@@ -36,7 +36,7 @@ from core.telegram_urls import telegram_file_url
 
 logger = logging.getLogger(__name__)
 
-AREAS = (start, browse, booking, free, my, settings_handlers, admin, access)
+AREAS = (start, browse, booking, free, my, settings_handlers, admin, access, sticker)
 FLOOD_GROUP = -1
 
 
@@ -79,6 +79,10 @@ def add_handlers(application):
             application.add_handler(CommandHandler(command, handler, filters=new_messages))
     application.add_handler(CallbackQueryHandler(on_press))
     application.add_handler(ChatMemberHandler(membership.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    for area in AREAS:
+        # Non-text messages an area answers (a photo for a problem report), before the fallbacks.
+        for message_filter, handler in getattr(area, "MESSAGES", ()):
+            application.add_handler(MessageHandler(new_messages & message_filter, handler))
     application.add_handler(MessageHandler(new_messages & filters.COMMAND, fallback.on_unknown_command))
     application.add_handler(MessageHandler(new_messages & filters.TEXT, fallback.on_text))
     application.add_handler(MessageHandler(new_messages, fallback.on_other_message))

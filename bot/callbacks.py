@@ -24,6 +24,8 @@ from core.callbacks import (
     BOOKING_FINISH,
     BOOKING_REJECT,
     RESOURCE_CARD,
+    RESOURCE_IN_SERVICE,
+    RESOURCE_OUT_OF_SERVICE,
     InvalidCallback,
 )
 
@@ -96,6 +98,8 @@ TIME_ZONE = "tz"
 TIME_ZONE_TYPE = "tt"
 ACCESS_ASK = "acq"  # Request access on a restricted card
 NOTHING = "no"  # calendar fillers: answered, nothing happens
+STICKER = "sk"  # the card a QR sticker opens (bot.handlers.sticker)
+STICKER_REPORT = "sp"
 
 ARGUMENTS = {
     MENU: (),
@@ -133,6 +137,10 @@ ARGUMENTS = {
     # Access-request decisions shared with notifications (core.callbacks).
     ACCESS_APPROVE: (ID,),
     ACCESS_REJECT: (ID,),
+    STICKER: (ID,),
+    STICKER_REPORT: (ID,),
+    RESOURCE_OUT_OF_SERVICE: (ID,),  # from problem reports in the admin group (notifications)
+    RESOURCE_IN_SERVICE: (ID,),
 }
 
 

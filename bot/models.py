@@ -18,6 +18,7 @@ class PendingInput(models.Model):
         TIME_ZONE = "time_zone"
         ACCESS_REASON = "access_reason"  # why the user asks for access (subject: the resource)
         ACCESS_REJECT_REASON = "access_reject_reason"  # an admin's reason (subject: the access request)
+        PROBLEM_REPORT = "problem_report"  # a report about a resource (subject: the resource)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     chat_id = models.BigIntegerField()

@@ -32,14 +32,19 @@ def pending_input_ask(*, user, chat_id, kind, booking_id=None, subject_id=None, 
     )
 
 
-def pending_input_take(*, user, chat_id):
-    """The open question of `user` in `chat_id`, removed so it is answered once; or None."""
+def pending_input_take(*, user, chat_id, kind=None):
+    """The open question of `user` in `chat_id`, removed so it is answered once; or None.
+
+    With `kind`, only a question of that kind is taken (a photo answers a problem report,
+    not an open time-zone question, which stays open)."""
     with transaction.atomic():
         pending = (
             PendingInput.objects.select_for_update()
             .filter(user=user, chat_id=chat_id, created_at__gt=timezone.now() - PENDING_INPUT_TTL)
             .first()
         )
+        if kind is not None and pending is not None and pending.kind != kind:
+            return None
         PendingInput.objects.filter(user=user, chat_id=chat_id).delete()
     return pending
 

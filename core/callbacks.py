@@ -29,6 +29,9 @@ BOOKING_REJECT = "rj"
 ACCESS_APPROVE = "aca"
 ACCESS_REJECT = "acr"
 RESOURCE_CARD = "rv"
+# Staff's answer to a problem report in the admin group (the argument is a resource id).
+RESOURCE_OUT_OF_SERVICE = "oos"
+RESOURCE_IN_SERVICE = "ins"
 
 
 class InvalidCallback(ValueError):

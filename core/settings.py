@@ -308,6 +308,8 @@ if not TELEGRAM_BOT_TOKEN and DEBUG:
 if TELEGRAM_BOT_TOKEN and ":" not in TELEGRAM_BOT_TOKEN:
     raise ImproperlyConfigured("TELEGRAM_BOT_TOKEN: expected '<bot id>:<secret>' as BotFather gives it")
 TELEGRAM_ADMIN_CHAT_ID = env_int("TELEGRAM_ADMIN_CHAT_ID", None)
+# The bot's @username for deep links (stickers); empty: asked of the Bot API (getMe) once and cached.
+TELEGRAM_BOT_USERNAME = env_str("TELEGRAM_BOT_USERNAME", "").lstrip("@")
 TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET")
 if TELEGRAM_WEBHOOK_SECRET and (
     len(TELEGRAM_WEBHOOK_SECRET) > 256
@@ -350,6 +352,7 @@ LOGGING = {
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},  # fpdf2's font subsetting logs every table at INFO
     },
 }
 

@@ -61,3 +61,15 @@ def _markup(booking, actions):
         for label, data in (_BUTTONS[a] for a in actions)
     ]
     return {"inline_keyboard": [row]} if row else None
+
+
+def for_resource_admins(resource_id):
+    """The button under a problem report: take the resource out of service, or put it back."""
+    resource = selectors.resource_get(resource_id=resource_id, include_inactive=True) if resource_id else None
+    if resource is None:
+        return None
+    if resource.out_of_service:
+        label, data = _("Back in service"), callbacks.RESOURCE_IN_SERVICE
+    else:
+        label, data = _("Mark out of service"), callbacks.RESOURCE_OUT_OF_SERVICE
+    return {"inline_keyboard": [[{"text": label, "callback_data": callbacks.encode(data, resource.pk)}]]}

@@ -39,7 +39,9 @@ class NotificationKind(models.TextChoices):
     REMINDER_END = "reminder_end", pgettext_lazy("notification kind", "reminder before end")
     ACCESS_APPROVED = "access_approved", pgettext_lazy("notification kind", "access granted")
     ACCESS_REJECTED = "access_rejected", pgettext_lazy("notification kind", "access refused")
+    OUT_OF_SERVICE = "out_of_service", pgettext_lazy("notification kind", "resource out of service")
     # To the admin group.
+    ADMIN_PROBLEM = "admin_problem", pgettext_lazy("notification kind", "admin: problem reported")
     ADMIN_APPROVAL = "admin_approval", pgettext_lazy("notification kind", "admin: approval needed")
     ADMIN_NO_SHOW = "admin_no_show", pgettext_lazy("notification kind", "admin: no-show")
     ADMIN_DELIVERY_FAILED = "admin_delivery_failed", pgettext_lazy("notification kind", "admin: delivery failed")

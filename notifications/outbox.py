@@ -225,3 +225,34 @@ def alert_undelivered(*, rows, error):
             key=f"failed:{row.pk}",
             payload={"kind": row.kind, "booking_id": row.booking_id, "error": error},
         )
+
+
+def notifications_out_of_service(*, resource, upcoming, at):
+    """One warning to the user of each upcoming booking of `resource`, taken out of service at `at`.
+
+    The key names the booking and this time out of service: pressing twice warns nobody twice,
+    while a second breakdown a week later warns again.
+    """
+    stamp = int(at.timestamp())
+    rows = []
+    for booking in upcoming:
+        if user_chat_id(booking.user):
+            row = _user_row(booking, NotificationKind.OUT_OF_SERVICE, {"since": stamp})
+            row.dedupe_key = f"{booking.pk}:{NotificationKind.OUT_OF_SERVICE}:{stamp}"
+            rows.append(row)
+    return _insert(rows)
+
+
+def notifications_problem_report(*, resource, user, text, photo, key):
+    """The admin group's copy of a user's problem report (with its photo), once per `key`."""
+    if not settings.TELEGRAM_ADMIN_CHAT_ID:
+        return 0
+    payload = {
+        "resource_id": resource.pk,
+        "resource_name": resource.name,
+        "user": str(user),
+        "user_id": user.pk,
+        "text": text,
+        "photo": photo,
+    }
+    return _insert([_admin_row(NotificationKind.ADMIN_PROBLEM, f"problem:{key}", payload=payload)])

@@ -9,7 +9,13 @@ access request, or its decision) is sent inside its transaction too.
 
 from celery.signals import task_failure
 
-from bookings.signals import access_request_changed, booking_receipt_resolved, bookings_transitioned
+from bookings.signals import (
+    access_request_changed,
+    booking_receipt_resolved,
+    bookings_transitioned,
+    resource_out_of_service,
+    resource_problem_reported,
+)
 from notifications import outbox
 from notifications.models import NotificationKind
 
@@ -28,6 +34,14 @@ def on_access_request_changed(sender, *, request, from_status, to_status, **kwar
     outbox.notifications_for_access_request(request=request, from_status=from_status, to_status=to_status)
 
 
+def on_resource_out_of_service(sender, *, resource, upcoming, at, **kwargs):
+    outbox.notifications_out_of_service(resource=resource, upcoming=upcoming, at=at)
+
+
+def on_resource_problem_reported(sender, *, resource, user, text, photo, key, **kwargs):
+    outbox.notifications_problem_report(resource=resource, user=user, text=text, photo=photo, key=key)
+
+
 def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
     """Tell the admin group that a task crashed (the delivery tasks' own crashes too, digested)."""
     task_name = getattr(sender, "name", str(sender))
@@ -42,4 +56,6 @@ def connect():
     bookings_transitioned.connect(on_bookings_transitioned, dispatch_uid="notifications.transitions")
     booking_receipt_resolved.connect(on_booking_receipt_resolved, dispatch_uid="notifications.receipts")
     access_request_changed.connect(on_access_request_changed, dispatch_uid="notifications.access_requests")
+    resource_out_of_service.connect(on_resource_out_of_service, dispatch_uid="notifications.out_of_service")
+    resource_problem_reported.connect(on_resource_problem_reported, dispatch_uid="notifications.problem_reports")
     task_failure.connect(on_task_failure, dispatch_uid="notifications.task_failure", weak=False)

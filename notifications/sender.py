@@ -1,4 +1,4 @@
-"""A small Telegram Bot API client for sending notifications (sendMessage only).
+"""A small Telegram Bot API client for sending notifications (sendMessage, and sendPhoto by file_id).
 
 The bot process has python-telegram-bot; delivery needs one call and a
 precise reading of its outcomes, so it speaks HTTP itself (httpx) against
@@ -64,6 +64,7 @@ class Message:
     chat_id: int
     text: str
     reply_markup: dict | None = None  # an InlineKeyboardMarkup as Telegram's JSON
+    photo: str = ""  # a Telegram file_id: sent with sendPhoto, `text` as its caption
 
 
 class TelegramSender:
@@ -73,6 +74,7 @@ class TelegramSender:
         base_url = base_url or settings.TELEGRAM_BASE_URL
         token = token or settings.TELEGRAM_BOT_TOKEN
         self._url = f"{base_url}{token}/sendMessage"
+        self._photo_url = f"{base_url}{token}/sendPhoto"
         self._client = httpx.Client(timeout=timeout or settings.TELEGRAM_SEND_TIMEOUT_SECONDS)
 
     def close(self):
@@ -80,11 +82,15 @@ class TelegramSender:
 
     def send_message(self, message):
         """Send `message`; returns Telegram's message_id or raises a SendError."""
-        body = {"chat_id": message.chat_id, "text": message.text, "parse_mode": "HTML"}
+        url, body = self._url, {"chat_id": message.chat_id, "text": message.text, "parse_mode": "HTML"}
+        if message.photo:
+            # A photo a user sent us, forwarded by its file_id (no upload): the text is its caption.
+            url, body = self._photo_url, {"chat_id": message.chat_id, "photo": message.photo, "parse_mode": "HTML"}
+            body["caption"] = message.text
         if message.reply_markup:
             body["reply_markup"] = message.reply_markup
         try:
-            response = self._client.post(self._url, json=body)
+            response = self._client.post(url, json=body)
         except _NOT_SENT_ERRORS as exc:
             raise TemporaryFailure(f"network error before sending: {exc.__class__.__name__}") from exc
         except _MAYBE_SENT_ERRORS as exc:

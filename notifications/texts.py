@@ -22,6 +22,8 @@ from notifications import keyboards
 from notifications.models import NotificationKind
 from notifications.sender import Message
 
+MAX_CAPTION = 1024
+
 
 def render(notification, *, now=None):
     """The Message for `notification` (booking, resource and user loaded), or None if stale."""
@@ -34,7 +36,10 @@ def render(notification, *, now=None):
     if rendered is None:
         return None
     text, markup = rendered
-    return Message(chat_id=notification.chat_id, text=fit_html(text), reply_markup=markup)
+    photo = (notification.payload or {}).get("photo") or ""
+    # A photo's caption holds at most 1024 characters.
+    limit = MAX_CAPTION if photo else MAX_MESSAGE
+    return Message(chat_id=notification.chat_id, text=fit_html(text, limit), reply_markup=markup, photo=photo)
 
 
 def render_digest(notifications, *, limit=MAX_MESSAGE):
@@ -283,6 +288,29 @@ def _digest_line(notification):
     }
 
 
+def _out_of_service(notification, now):
+    """To a user with an upcoming booking of a resource an admin took out of service."""
+    booking = notification.booking
+    if not booking.resource.out_of_service or booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+        return None  # back in service, or the booking is over, before the warning's turn came
+    text = _(
+        "⚠️ %(resource)s is out of service. Your booking %(when)s cannot be used as planned: "
+        "please cancel it or contact the admins."
+    ) % {"resource": _resource(booking), "when": _when(booking)}
+    return text, keyboards.for_owner(booking, now=now)
+
+
+def _admin_problem(notification, now):
+    """A user's problem report (its photo, if any, goes with it as sendPhoto)."""
+    payload = notification.payload or {}
+    text = _("🛠 Problem reported with %(resource)s by %(user)s:") % {
+        "resource": f"<b>{escape(payload.get('resource_name', ''))}</b>",
+        "user": escape(payload.get("user", "")),
+    }
+    text += "\n" + escape(payload.get("text", ""))
+    return text, keyboards.for_resource_admins(payload.get("resource_id"))
+
+
 _RENDERERS = {
     NotificationKind.CONFIRMED: _confirmed,
     NotificationKind.PENDING: _pending,
@@ -299,4 +327,6 @@ _RENDERERS = {
     NotificationKind.ADMIN_ACCESS_REQUEST: _admin_access_request,
     NotificationKind.ACCESS_APPROVED: _access_approved,
     NotificationKind.ACCESS_REJECTED: _access_rejected,
+    NotificationKind.OUT_OF_SERVICE: _out_of_service,
+    NotificationKind.ADMIN_PROBLEM: _admin_problem,
 }

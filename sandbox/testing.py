@@ -22,6 +22,7 @@ with ``python -m sandbox`` (``SandboxClient(url)``).
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import threading
 import time
@@ -347,6 +348,16 @@ class SandboxUser:
         """Write ``text`` (commands get bot_command entities); returns the Message."""
         body = {"from_id": self.id, "text": text, "reply_to_message_id": reply_to, **self._bot_params()}
         return self.client._post(f"/sandbox/api/chats/{self._chat_id(chat)}/messages", body)
+
+    def send_photo(self, data: bytes, *, caption: str = "", chat: SandboxGroup | int | None = None) -> dict:
+        """Send a photo (PNG, GIF or JPEG bytes) with an optional caption; returns the Message."""
+        body = {
+            "from_id": self.id,
+            "photo_base64": base64.b64encode(data).decode(),
+            "caption": caption,
+            **self._bot_params(),
+        }
+        return self.client._post(f"/sandbox/api/chats/{self._chat_id(chat)}/photos", body)
 
     def press(
         self,

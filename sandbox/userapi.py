@@ -9,6 +9,8 @@ chat when several are registered; it defaults to the first one.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import time
 
@@ -79,6 +81,7 @@ def add_routes(app: web.Application, sandbox) -> None:
     add("GET", "/sandbox/api/chats", routes.list_chats)
     add("GET", "/sandbox/api/chats/{chat_id}/messages", routes.transcript)
     add("POST", "/sandbox/api/chats/{chat_id}/messages", routes.send_message)
+    add("POST", "/sandbox/api/chats/{chat_id}/photos", routes.send_photo)
     add("POST", "/sandbox/api/chats/{chat_id}/press", routes.press)
     add("GET", "/sandbox/api/chats/{chat_id}/wait", routes.wait)
     add("GET", "/sandbox/api/callbacks/{query_id}", routes.callback)
@@ -247,6 +250,18 @@ class UserApi:
             str(body.get("text", "")),
             reply_to_message_id=int(reply_to) if reply_to is not None else None,
         )
+        return _json(self.world.message_api(chat, message), status=201)
+
+    async def send_photo(self, request: web.Request) -> web.Response:
+        """A user sends a photo: {"from_id", "photo_base64", "caption"}."""
+        body = await _body(request)
+        chat = self._chat(request, body.get("bot"))
+        user = self._user(body.get("from_id", chat.user_id))
+        try:
+            data = base64.b64decode(str(body.get("photo_base64", "")), validate=True)
+        except (binascii.Error, ValueError):
+            raise UserApiError("photo_base64 is not base64") from None
+        message = users.send_photo(self.world, chat, user, data, caption=str(body.get("caption") or ""))
         return _json(self.world.message_api(chat, message), status=201)
 
     async def press(self, request: web.Request) -> web.Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from .botapi import chat_member
+from .botapi import MAX_CAPTION_LENGTH, MAX_PHOTO_BYTES, chat_member, image_size
 from .formatting import detect_user_entities
 from .state import BotAccount, Chat, Message, Press, User, World, now_ts
 
@@ -69,6 +69,28 @@ def send_text(world: World, chat: Chat, user: User, text: str, *, reply_to_messa
     message = world.add_message(
         chat, user, text=text, entities=detect_user_entities(text), reply_to_message_id=reply_to_message_id
     )
+    payload = world.message_api(chat, message)
+    for bot in _bots_of(world, chat):
+        world.enqueue_update(bot, "message", payload)
+    return message
+
+
+def send_photo(world: World, chat: Chat, user: User, data: bytes, *, caption: str = "") -> Message:
+    """The user sends a photo (PNG, GIF or JPEG bytes) with an optional caption; bots get a ``message`` update."""
+    _ensure_can_write(chat, user)
+    size = image_size(data)
+    if size is None:
+        raise ActionError("the photo is not a PNG, GIF or JPEG image")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise ActionError("the photo is too big")
+    if len(caption) > MAX_CAPTION_LENGTH:
+        raise ActionError(f"the caption is longer than {MAX_CAPTION_LENGTH} characters")
+    if chat.type == "private":
+        if chat.blocked:
+            set_blocked(world, chat, blocked=False)
+        chat.started = True
+    stored = world.store_file(data, file_name=None, mime_type="image/png", width=size[0], height=size[1])
+    message = world.add_message(chat, user, caption=caption or None, photo_file_id=stored.file_id)
     payload = world.message_api(chat, message)
     for bot in _bots_of(world, chat):
         world.enqueue_update(bot, "message", payload)

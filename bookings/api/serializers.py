@@ -183,9 +183,25 @@ class ResourceSerializer(serializers.ModelSerializer):
         help_text=_("When not bookable: the groups and Telegram chats whose members may book it.")
     )
 
+    out_of_service = serializers.BooleanField(
+        read_only=True, help_text=_("True while an admin has taken it out of service: nothing can be booked.")
+    )
+
     class Meta:
         model = Resource
-        fields = ["id", "name", "kind", "category", "location", "description", "aliases", "bookable", "restricted_to"]
+        # Pickup instructions and access codes are not here: they are shown only at check-in.
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "category",
+            "location",
+            "description",
+            "aliases",
+            "bookable",
+            "restricted_to",
+            "out_of_service",
+        ]
 
     def _access(self, resource):
         return self.context.get("access", {}).get(resource.pk, policies.OPEN)

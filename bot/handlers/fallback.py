@@ -6,7 +6,7 @@ people there talk to each other.
 """
 
 from bot import texts
-from bot.handlers import access, admin, settings
+from bot.handlers import access, admin, settings, sticker
 from bot.handlers.base import Screen, reply
 from bot.models import PendingInput
 from bot.state import pending_input_take
@@ -16,6 +16,7 @@ ANSWERS = {
     PendingInput.Kind.TIME_ZONE: settings.typed_time_zone,
     PendingInput.Kind.ACCESS_REASON: access.request_with_reason,
     PendingInput.Kind.ACCESS_REJECT_REASON: admin.reject_access_with_reason,
+    PendingInput.Kind.PROBLEM_REPORT: sticker.typed_problem,
 }
 
 

@@ -14,6 +14,7 @@ from bookings.selectors import Action
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
+from bot.pickup import with_pickup
 from core.callbacks import BOOKING_APPROVE, BOOKING_CANCEL, BOOKING_CHECK_IN, BOOKING_FINISH, BOOKING_REJECT
 
 PER_PAGE = 8
@@ -71,8 +72,10 @@ def booking_card(actor, booking_id, notice=""):
 
 
 def check_in(actor, booking_id):
-    services.booking_check_in(booking=_own_booking(actor, booking_id), by=actor.user)
-    return booking_card(actor, booking_id, notice=texts.CHECKED_IN)
+    booking = _own_booking(actor, booking_id)
+    services.booking_check_in(booking=booking, by=actor.user)
+    # Only now, and read from the resource now: the pickup instructions and access code.
+    return with_pickup(booking_card(actor, booking_id, notice=texts.CHECKED_IN), booking)
 
 
 def finish(actor, booking_id):

@@ -2,6 +2,7 @@
 
 from bot import callbacks as cb
 from bot import keyboards, texts
+from bot.handlers import sticker
 from bot.handlers.base import Screen, reply, view_only
 
 
@@ -14,6 +15,9 @@ def help_screen(actor):
 
 
 async def start(update, context):
+    if context.args:  # a deep link: /start r<id> from a QR sticker
+        await reply(update, context, sticker.open_from_payload, context.args[0])
+        return
     await reply(update, context, main_menu)
 
 

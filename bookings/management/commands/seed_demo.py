@@ -15,6 +15,7 @@ from django.db import transaction
 from bookings import services
 from bookings.models import AccessRule, Closure, OpeningHours, QuotaRule, Resource, ResourceKind
 from bookings.rules import local_midnight, today_in
+from core.deeplinks import BotUsernameUnknown, bot_username, resource_deep_link
 
 WEEKDAYS = range(5)
 EVERY_DAY = range(7)
@@ -145,6 +146,20 @@ class Command(BaseCommand):
                 )
         seed_policies()
         self.stdout.write(self.style.SUCCESS(f"Demo catalogue: {len(DEMO)} resources ({created} new)."))
+        self.print_deep_links()
+
+    def print_deep_links(self):
+        """Each resource's sticker link (what its QR code holds), to try /start r<id> by hand."""
+        try:
+            username = bot_username()
+        except BotUsernameUnknown:
+            username = None
+            self.stdout.write("Deep links (bot username unknown: set TELEGRAM_BOT_USERNAME or start the sandbox):")
+        else:
+            self.stdout.write("Deep links (QR stickers: admin → Resources → Print QR stickers):")
+        for resource in Resource.objects.order_by("name"):
+            link = resource_deep_link(resource_id=resource.pk, username=username or "<bot username>")
+            self.stdout.write(f"  {resource.name}: {link}")
 
 
 def seed_policies():
