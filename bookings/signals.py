@@ -23,3 +23,8 @@ booking_receipt_resolved = Signal()
 # "pending"). Arguments: request (AccessRequest, user and resource loaded),
 # from_status, to_status, by (the user who asked, or the deciding admin).
 access_request_changed = Signal()
+
+# Sent when a user is suspended (lifted False, by None: the strikes did it) or a
+# suspension is lifted by staff (lifted True, by the staff member). Arguments:
+# suspension (Suspension, user loaded), lifted, by.
+suspension_changed = Signal()

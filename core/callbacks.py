@@ -25,6 +25,9 @@ BOOKING_FINISH = "fin"
 BOOKING_CANCEL = "cx"
 BOOKING_APPROVE = "ap"
 BOOKING_REJECT = "rj"
+# Loans, in the admin group: staff's Mark returned (a booking id) and Lift suspension (a suspension id).
+BOOKING_MARK_RETURNED = "mr"
+SUSPENSION_LIFT = "lift"
 
 
 class InvalidCallback(ValueError):

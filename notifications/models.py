@@ -37,11 +37,18 @@ class NotificationKind(models.TextChoices):
     NOT_APPROVED = "not_approved", pgettext_lazy("notification kind", "expired unapproved")
     REMINDER_START = "reminder_start", pgettext_lazy("notification kind", "reminder before start")
     REMINDER_END = "reminder_end", pgettext_lazy("notification kind", "reminder before end")
+    OVERDUE = "overdue", pgettext_lazy("notification kind", "overdue")
+    OVERDUE_REMINDER = "overdue_reminder", pgettext_lazy("notification kind", "overdue reminder")
+    NEXT_MAY_BE_LATE = "next_may_be_late", pgettext_lazy("notification kind", "item may be late")
+    SUSPENDED = "suspended", pgettext_lazy("notification kind", "suspended")
+    SUSPENSION_LIFTED = "suspension_lifted", pgettext_lazy("notification kind", "suspension lifted")
     # To the admin group.
     ADMIN_APPROVAL = "admin_approval", pgettext_lazy("notification kind", "admin: approval needed")
     ADMIN_NO_SHOW = "admin_no_show", pgettext_lazy("notification kind", "admin: no-show")
     ADMIN_DELIVERY_FAILED = "admin_delivery_failed", pgettext_lazy("notification kind", "admin: delivery failed")
     ADMIN_TASK_FAILED = "admin_task_failed", pgettext_lazy("notification kind", "admin: task failed")
+    ADMIN_OVERDUE = "admin_overdue", pgettext_lazy("notification kind", "admin: overdue")
+    ADMIN_SUSPENDED = "admin_suspended", pgettext_lazy("notification kind", "admin: user suspended")
 
 
 # Admin alerts of these kinds are gathered into one digest message per burst.

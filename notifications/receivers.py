@@ -1,4 +1,4 @@
-"""Signal receivers: booking status changes and Celery task failures become outbox rows.
+"""Signal receivers: booking status changes, suspensions and Celery task failures become outbox rows.
 
 Connected in NotificationsConfig.ready(). `bookings_transitioned` is sent
 inside the transaction of the change, so the rows commit or roll back with it.
@@ -8,7 +8,7 @@ skips or releases that booking's held receipt.
 
 from celery.signals import task_failure
 
-from bookings.signals import booking_receipt_resolved, bookings_transitioned
+from bookings.signals import booking_receipt_resolved, bookings_transitioned, suspension_changed
 from notifications import outbox
 from notifications.models import NotificationKind
 
@@ -21,6 +21,10 @@ def on_bookings_transitioned(sender, *, bookings, from_status, to_status, by=Non
 
 def on_booking_receipt_resolved(sender, *, booking, shown, **kwargs):
     outbox.notifications_receipt_resolve(booking=booking, shown=shown)
+
+
+def on_suspension_changed(sender, *, suspension, lifted, by=None, **kwargs):
+    outbox.notifications_for_suspension(suspension=suspension, lifted=lifted, by=by)
 
 
 def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
@@ -36,4 +40,5 @@ def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
 def connect():
     bookings_transitioned.connect(on_bookings_transitioned, dispatch_uid="notifications.transitions")
     booking_receipt_resolved.connect(on_booking_receipt_resolved, dispatch_uid="notifications.receipts")
+    suspension_changed.connect(on_suspension_changed, dispatch_uid="notifications.suspensions")
     task_failure.connect(on_task_failure, dispatch_uid="notifications.task_failure", weak=False)
