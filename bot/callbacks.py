@@ -20,7 +20,9 @@ from core.callbacks import (
     BOOKING_CANCEL,
     BOOKING_CHECK_IN,
     BOOKING_FINISH,
+    BOOKING_MARK_RETURNED,
     BOOKING_REJECT,
+    SUSPENSION_LIFT,
     InvalidCallback,
 )
 
@@ -125,6 +127,9 @@ ARGUMENTS = {
     BOOKING_CANCEL: (ID,),
     BOOKING_APPROVE: (ID,),
     BOOKING_REJECT: (ID,),
+    # Loans, on the admin group's alerts (core.callbacks): a booking id, a suspension id.
+    BOOKING_MARK_RETURNED: (ID,),
+    SUSPENSION_LIFT: (ID,),
 }
 
 

@@ -21,6 +21,7 @@ RUSSIAN_STATUS = {
     "expired": "истекла",
     "cancelled": "отменена",
     "rejected": "отклонена",
+    "overdue": "просрочена",
 }
 
 
