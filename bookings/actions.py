@@ -31,7 +31,8 @@ class Action(models.TextChoices):
 # The statuses each action starts from; services pass these to the conditional UPDATE.
 FROM_STATUSES = {
     Action.CHECK_IN: (BookingStatus.CONFIRMED,),
-    Action.RETURN: (BookingStatus.ACTIVE,),
+    # Overdue: the item is still out; returning it (the owner's Return, staff's Mark returned) completes it late.
+    Action.RETURN: (BookingStatus.ACTIVE, BookingStatus.OVERDUE),
     Action.CANCEL: (BookingStatus.PENDING, BookingStatus.CONFIRMED),
     Action.APPROVE: (BookingStatus.PENDING,),
     Action.REJECT: (BookingStatus.PENDING,),

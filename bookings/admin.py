@@ -37,6 +37,8 @@ from bookings.models import (
     QuotaRule,
     Resource,
     ResourceAlias,
+    Strike,
+    Suspension,
     name_key,
 )
 from bookings.rules import MAX_NOTE_LENGTH, local_midnight, today_in
@@ -114,6 +116,7 @@ class ResourceAdmin(admin.ModelAdmin):
                 "description": _("Shown to the holder only when they check in. Print QR stickers from the list."),
             },
         ),
+        (_("Return"), {"fields": ("requires_return",)}),
     )
     readonly_fields = ("out_of_service_since",)
     actions = ["print_stickers", "put_back_in_service"]
@@ -222,6 +225,10 @@ TRANSITIONS = {
         services.booking_cancel,
         lambda n: ngettext("%(count)d booking cancelled.", "%(count)d bookings cancelled.", n),
     ),
+    Action.RETURN: (
+        services.booking_return,
+        lambda n: ngettext("%(count)d booking marked returned.", "%(count)d bookings marked returned.", n),
+    ),
 }
 
 
@@ -240,12 +247,13 @@ class BookingAdmin(admin.ModelAdmin):
         "status",
         "note",
         ("check_in_deadline", "checked_in_at"),
+        "returned_at",
         ("created_at", "updated_at"),
         "actions_now",
     )
     readonly_fields = flatten(fields)
     inlines = [BookingEventInline]
-    actions = ["approve_bookings", "reject_bookings", "cancel_bookings"]
+    actions = ["approve_bookings", "reject_bookings", "cancel_bookings", "mark_returned"]
 
     @admin.display(description=_("when"), ordering="start")
     def when(self, booking):
@@ -284,6 +292,10 @@ class BookingAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel selected bookings"), permissions=["transition"])
     def cancel_bookings(self, request, queryset):
         return self._transition_with_reason(request, queryset, Action.CANCEL, _("Cancel bookings"))
+
+    @admin.action(description=_("Mark selected bookings returned"), permissions=["transition"])
+    def mark_returned(self, request, queryset):
+        self._run_transition(request, queryset, Action.RETURN)
 
     def _transition_with_reason(self, request, queryset, name, title):
         """First a page asking for the reason (the user will see it), then the transition."""
@@ -483,4 +495,61 @@ class AccessRequestAdmin(admin.ModelAdmin):
                 request,
                 ngettext("%(count)d access request decided.", "%(count)d access requests decided.", done)
                 % {"count": done},
+            )
+
+
+# --- Loans: strikes and suspensions -------------------------------------------------
+
+
+@admin.register(Strike)
+class StrikeAdmin(admin.ModelAdmin):
+    """Strikes are written by the domain (late returns, no-shows); here they are read."""
+
+    list_display = ("id", "user", "reason", "booking", "at")
+    list_filter = ("reason",)
+    list_select_related = ("user", "booking__resource")
+    search_fields = ("user__username", "user__telegram_username")
+    readonly_fields = fields = ("user", "booking", "reason", "at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Suspension)
+class SuspensionAdmin(admin.ModelAdmin):
+    """Suspensions come from strikes; staff lift them early through the service (the user is told)."""
+
+    list_display = ("id", "user", "start", "until", "reason", "lifted_by", "lifted_at")
+    list_filter = (("lifted_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user", "lifted_by")
+    search_fields = ("user__username", "user__telegram_username")
+    readonly_fields = fields = ("user", "start", "until", "reason", "lifted_by", "lifted_at")
+    actions = ["lift_suspensions"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_lift_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("bookings.change_suspension")
+
+    @admin.action(description=_("Lift selected suspensions"), permissions=["lift"])
+    def lift_suspensions(self, request, queryset):
+        done = 0
+        for suspension in queryset.select_related("user"):
+            try:
+                services.suspension_lift(suspension=suspension, by=request.user)
+            except BookingError as exc:
+                messages.error(request, f"{suspension}: {exc.message}")
+            else:
+                done += 1
+        if done:
+            messages.success(
+                request,
+                ngettext("%(count)d suspension lifted.", "%(count)d suspensions lifted.", done) % {"count": done},
             )

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from bookings import errors, policies, rules
-from bookings.models import LIVE_STATUSES, Booking, Resource
+from bookings.models import LIVE_STATUSES, Booking, BookingStatus, Resource
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,24 @@ class FreeStart:
 
 
 def live_bookings_meeting(*, resource_ids: Iterable[int], start: datetime, end: datetime) -> QuerySet[Booking]:
-    """Live bookings of these resources whose held time (buffer included) meets [start, end)."""
+    """Live bookings of these resources whose held time (buffer included, see held_until) meets [start, end)."""
     return Booking.objects.filter(
+        Q(blocked_until__gt=start) | Q(status=BookingStatus.OVERDUE),
         Q(resource_id__in=resource_ids),
         status__in=LIVE_STATUSES,
         start__lt=end,
-        blocked_until__gt=start,
     ).order_by("start")
+
+
+# "Until the item is back": later than any booking, with room for arithmetic.
+NOT_BACK = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def held_until(booking):
+    """Until when `booking` keeps its resource from new bookings: its blocked_until, or, overdue, for as long
+    as the item is not back (nobody can be promised it). Bookings made before it went overdue keep their time;
+    the exclusion constraint still keeps every live [start, blocked_until) apart."""
+    return NOT_BACK if booking.status == BookingStatus.OVERDUE else booking.blocked_until
 
 
 def free_intervals(
@@ -71,7 +82,7 @@ def free_intervals(
     window_start = open_intervals[0].start
     window_end = open_intervals[-1].end
     taken = [
-        Interval(b.start - resource.buffer, b.blocked_until)
+        Interval(b.start - resource.buffer, held_until(b))
         for b in live_bookings_meeting(resource_ids=[resource.pk], start=window_start - resource.buffer, end=window_end)
     ]
     # Closed time is not free: a booking may not meet a closure (its buffer may).
@@ -192,7 +203,7 @@ def free_among(
     for resource in candidates:
         if resource.pk in closed:
             continue
-        if any(b.start < end + resource.buffer and b.blocked_until > start for b in busy.get(resource.pk, ())):
+        if any(b.start < end + resource.buffer and held_until(b) > start for b in busy.get(resource.pk, ())):
             continue
         try:
             rules.validate_booking_times(resource, start, end, now=now)

@@ -111,6 +111,10 @@ UnclearLocalTime = _error(
     _("This local time is skipped or repeated by a clock change in %(zone)s: choose another time."),
 )
 
+# Loans (bookings.services: returns, strikes, suspensions).
+Suspended = _error("Suspended", "suspended", _("You may not book until %(until)s: too many late returns or no-shows."))
+NotSuspended = _error("NotSuspended", "not_suspended", _("This suspension is not in force any more."))
+
 
 class AlreadyBooked(SlotTaken):
     """The slot is held by the asking user's own live booking of exactly this time (a double tap):

@@ -52,6 +52,15 @@ class Resource(models.Model):
         default=15,
         help_text=_("A booking not checked in by start + grace expires and its time is freed."),
     )
+    requires_return = models.BooleanField(
+        _("needs return"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "An active booking ends only when the item is returned; not returned by its end, it becomes overdue. "
+            "Empty: equipment that needs check-in needs return."
+        ),
+    )
     buffer_minutes = models.PositiveIntegerField(
         _("buffer after each booking (minutes)"),
         default=0,
@@ -95,6 +104,19 @@ class Resource(models.Model):
     @property
     def out_of_service(self):
         return self.out_of_service_since is not None
+
+    @property
+    def return_required(self):
+        """Whether its bookings end only by a return (RETURN_REQUIRED_Q says the same in SQL)."""
+        if self.requires_return is not None:
+            return self.requires_return
+        return self.kind == ResourceKind.EQUIPMENT and self.requires_check_in
+
+
+# Bookings whose resource needs a return: an explicit yes, or by default equipment that needs check-in.
+RETURN_REQUIRED_Q = Q(resource__requires_return=True) | Q(
+    resource__requires_return__isnull=True, resource__kind=ResourceKind.EQUIPMENT, resource__requires_check_in=True
+)
 
 
 def name_key(text):
@@ -180,10 +202,12 @@ class BookingStatus(models.TextChoices):
     EXPIRED = "expired", pgettext_lazy("booking status", "expired")
     CANCELLED = "cancelled", pgettext_lazy("booking status", "cancelled")
     REJECTED = "rejected", pgettext_lazy("booking status", "rejected")
+    OVERDUE = "overdue", pgettext_lazy("booking status", "overdue")
 
 
-# Statuses that hold their time: the exclusion constraint covers exactly these.
-LIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.ACTIVE)
+# Statuses that hold their time: the exclusion constraint covers exactly these. An overdue
+# booking still holds its item (and, for new bookings, everything after it: bookings.availability).
+LIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.ACTIVE, BookingStatus.OVERDUE)
 LIVE_Q = Q(status__in=LIVE_STATUSES)
 
 
@@ -209,6 +233,7 @@ class Booking(models.Model):
         help_text=_("Set when the resource needs check-in: start plus grace, fixed at booking time."),
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -241,8 +266,18 @@ REASON_END_TIME = gettext_noop("end time reached")
 REASON_NO_CHECK_IN = gettext_noop("no check-in")
 REASON_NOT_APPROVED = gettext_noop("not approved before the start")
 REASON_RETURNED_EARLY = gettext_noop("returned early")
+REASON_NOT_RETURNED = gettext_noop("not returned by the end time")
+REASON_RETURNED_LATE = gettext_noop("returned late")
 SYSTEM_REASONS = frozenset(
-    {REASON_START_TIME, REASON_END_TIME, REASON_NO_CHECK_IN, REASON_NOT_APPROVED, REASON_RETURNED_EARLY}
+    {
+        REASON_START_TIME,
+        REASON_END_TIME,
+        REASON_NO_CHECK_IN,
+        REASON_NOT_APPROVED,
+        REASON_RETURNED_EARLY,
+        REASON_NOT_RETURNED,
+        REASON_RETURNED_LATE,
+    }
 )
 
 
@@ -469,3 +504,62 @@ class Closure(models.Model):
         """What a user reads: the kind, and the details when there are any."""
         kind = self.get_reason_kind_display()
         return f"{kind} — {self.reason}" if self.reason else str(kind)
+
+
+# --- Loans: strikes and suspensions ---------------------------------------------
+# The rules that write these rows live in bookings.services (strikes_add, suspension_lift).
+
+
+class StrikeReason(models.TextChoices):
+    LATE_RETURN = "late_return", _("late return")
+    NO_SHOW = "no_show", _("no-show")
+
+
+class Strike(models.Model):
+    """A mark against a user for one booking: returned late, or not picked up (no check-in).
+
+    STRIKES_TO_SUSPEND strikes within STRIKES_WINDOW_DAYS suspend the user (Suspension).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strikes")
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="strikes")
+    reason = models.CharField(_("reason"), max_length=16, choices=StrikeReason.choices)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("strike")
+        verbose_name_plural = _("strikes")
+        constraints = [
+            # A sweep that runs twice gives one strike, not two.
+            models.UniqueConstraint(fields=["booking", "reason"], name="strike_one_per_booking_and_reason"),
+        ]
+        indexes = [models.Index(fields=["user", "at"], name="strike_user_at")]
+
+    def __str__(self):
+        return f"{self.user}: {self.get_reason_display()} (#{self.booking_id})"
+
+
+class Suspension(models.Model):
+    """A user may not book until `until`, unless staff lift it earlier (lifted_by/at)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="suspensions")
+    start = models.DateTimeField(_("from"))
+    until = models.DateTimeField(_("until"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-start", "-id"]
+        verbose_name = _("suspension")
+        verbose_name_plural = _("suspensions")
+        indexes = [models.Index(fields=["user", "until"], name="suspension_user_until")]
+
+    def __str__(self):
+        return f"{self.user} until {self.until:%Y-%m-%d %H:%M}"
+
+    def in_force(self, now):
+        return self.lifted_at is None and self.start <= now < self.until

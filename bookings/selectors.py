@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.conf import settings
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,6 +34,8 @@ from bookings.models import (
     Resource,
     ResourceAlias,
     ResourceKind,
+    Strike,
+    Suspension,
     name_key,
 )
 from core.models import User
@@ -326,10 +329,10 @@ def bookings_visible_to(*, user: User, status: str | None = None, resource_id: i
 
 
 def user_upcoming_bookings(*, user: User, now: datetime | None = None) -> list[Booking]:
-    """Live bookings that have not ended yet, soonest first."""
+    """Live bookings that have not ended yet (or are overdue: the item is still out), soonest first."""
     now = now or timezone.now()
     return list(
-        Booking.objects.filter(user=user, status__in=LIVE_STATUSES, end__gt=now)
+        Booking.objects.filter(Q(end__gt=now) | Q(status=BookingStatus.OVERDUE), user=user, status__in=LIVE_STATUSES)
         .select_related("resource")
         .order_by("start", "id")
     )
@@ -430,3 +433,57 @@ def resource_at_hand(*, resource: Resource, user, now: datetime | None = None) -
                     walk_up = free
                 break
     return AtHand(resource=resource, bookings=[(b, a) for b, a in acting if a], walk_up=walk_up)
+
+
+# --- Loans: overdue bookings, strikes, suspensions ------------------------------
+
+
+def bookings_overdue(*, now: datetime | None = None) -> QuerySet[Booking]:
+    """Overdue bookings (items not back after their end), longest overdue first; resource and user loaded."""
+    return Booking.objects.filter(status=BookingStatus.OVERDUE).select_related("resource", "user").order_by("end")
+
+
+def booking_next_on_resource(*, booking: Booking) -> Booking | None:
+    """The next live booking of the same resource after `booking` (the one a late return delays), or None."""
+    return (
+        Booking.objects.filter(
+            resource_id=booking.resource_id,
+            status__in=(BookingStatus.PENDING, BookingStatus.CONFIRMED),
+            start__gte=booking.end,
+        )
+        .exclude(pk=booking.pk)
+        .select_related("resource", "user")
+        .order_by("start", "id")
+        .first()
+    )
+
+
+def user_strikes(*, user, now: datetime | None = None, days: int | None = None) -> list[Strike]:
+    """The user's strikes of the last `days` (default STRIKES_WINDOW_DAYS), newest first; booking loaded."""
+    now = now or timezone.now()
+    since = now - timedelta(days=days or settings.STRIKES_WINDOW_DAYS)
+    return list(Strike.objects.filter(user=user, at__gt=since).select_related("booking__resource"))
+
+
+def user_suspension(*, user, now: datetime | None = None) -> Suspension | None:
+    """The suspension in force for `user` now (the one ending last), or None."""
+    now = now or timezone.now()
+    return (
+        Suspension.objects.filter(user=user, lifted_at__isnull=True, start__lte=now, until__gt=now)
+        .order_by("-until")
+        .first()
+    )
+
+
+def suspension_get(*, suspension_id: int, user=None) -> Suspension | None:
+    """The suspension, restricted to `user`'s own unless user is staff or None."""
+    qs = Suspension.objects.select_related("user", "lifted_by")
+    if user is not None and not user.is_staff:
+        qs = qs.filter(user=user)
+    return qs.filter(pk=suspension_id).first()
+
+
+def suspensions_visible_to(*, user) -> QuerySet[Suspension]:
+    """Everyone's suspensions for staff, one's own otherwise; newest first."""
+    qs = Suspension.objects.select_related("user", "lifted_by").order_by("-start", "-id")
+    return qs if user.is_staff else qs.filter(user=user)

@@ -9,22 +9,29 @@ turns into outbox rows) happen in the same transaction as the change.
 import logging
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bookings import availability, errors, policies, rules
+from bookings import availability, errors, formats, policies, rules
 from bookings.actions import FROM_STATUSES, Action, require, require_staff
 from bookings.models import (
     REASON_END_TIME,
     REASON_NO_CHECK_IN,
     REASON_NOT_APPROVED,
+    REASON_NOT_RETURNED,
     REASON_RETURNED_EARLY,
+    REASON_RETURNED_LATE,
     REASON_START_TIME,
+    RETURN_REQUIRED_Q,
     Booking,
     BookingEvent,
     BookingStatus,
     Resource,
     ResourceAlias,
+    Strike,
+    StrikeReason,
+    Suspension,
     name_key,
 )
 from bookings.signals import (
@@ -32,6 +39,7 @@ from bookings.signals import (
     bookings_transitioned,
     resource_out_of_service,
     resource_problem_reported,
+    suspension_changed,
 )
 from core.models import User
 
@@ -79,6 +87,7 @@ def booking_create(
             # A user's bookings one at a time (user row first, then the resource: always this order),
             # so two requests of one user cannot both pass a quota.
             lock_user(user)
+            suspension_refuse(user=user, now=now)
             # One booking of a resource at a time: concurrent inserts that the exclusion
             # constraint checks against each other's uncommitted rows can deadlock
             # (PostgreSQL aborts one with 40P01); queued on the resource's row they
@@ -199,22 +208,47 @@ def booking_check_in(*, booking: Booking, by: User, now: datetime | None = None)
 
 
 def booking_finish(*, booking: Booking, by: User, now: datetime | None = None) -> Booking:
-    """Early return: active → completed, and the rest of the slot is free again."""
+    """Return: active → completed (early, the rest of the slot is free again), or overdue → completed late."""
+    return booking_return(booking=booking, by=by, now=now)
+
+
+def booking_return(*, booking: Booking, by: User, now: datetime | None = None) -> Booking:
+    """The item is back: the owner's Return or staff's Mark returned.
+
+    Active → completed; before the end the rest of the slot is freed (returned
+    early). Overdue (or active past its end, before the sweep saw it) →
+    completed, returned late, which adds a strike to the owner.
+    """
     now = now or timezone.now()
     require(Action.RETURN, booking=booking, user=by, now=now)
+    late = booking.status == BookingStatus.OVERDUE or (booking.resource.return_required and now > booking.end)
+    if late:
+        with transaction.atomic():
+            returned = _transition(
+                booking,
+                allowed_from=FROM_STATUSES[Action.RETURN],
+                to_status=BookingStatus.COMPLETED,
+                by=by,
+                reason=REASON_RETURNED_LATE,
+                now=now,
+                returned_at=now,
+            )
+            strikes_add(bookings=[returned], reason=StrikeReason.LATE_RETURN, now=now)
+        return returned
     buffer = booking.blocked_until - booking.end
     # The end only ever moves earlier; a booking checked in early and returned
     # before its start keeps a minimal one-minute span (start < end holds).
     end = min(booking.end, max(now, booking.start + timedelta(minutes=1)))
     return _transition(
         booking,
-        allowed_from=FROM_STATUSES[Action.RETURN],
+        allowed_from=(BookingStatus.ACTIVE,),
         to_status=BookingStatus.COMPLETED,
         by=by,
         reason=REASON_RETURNED_EARLY if end < booking.end else "",
         now=now,
         end=end,
         blocked_until=end + buffer,
+        returned_at=now,
     )
 
 
@@ -229,17 +263,32 @@ def bookings_start_due(*, now: datetime | None = None) -> int:
 
 
 def bookings_complete_ended(*, now: datetime | None = None) -> int:
-    """active → completed at the end time."""
+    """active → completed at the end time, for resources that need no return (the others become overdue)."""
     now = now or timezone.now()
-    due = Booking.objects.filter(status=BookingStatus.ACTIVE, end__lte=now)
+    due = Booking.objects.filter(status=BookingStatus.ACTIVE, end__lte=now).exclude(RETURN_REQUIRED_Q)
     return _sweep(due, BookingStatus.ACTIVE, BookingStatus.COMPLETED, REASON_END_TIME, now)
+
+
+def bookings_mark_overdue(*, now: datetime | None = None) -> int:
+    """active → overdue at the end time, for resources that need a return and were not returned."""
+    now = now or timezone.now()
+    due = Booking.objects.filter(RETURN_REQUIRED_Q, status=BookingStatus.ACTIVE, end__lte=now)
+    return _sweep(due, BookingStatus.ACTIVE, BookingStatus.OVERDUE, REASON_NOT_RETURNED, now)
 
 
 def bookings_expire_no_shows(*, now: datetime | None = None) -> int:
     """confirmed → expired when nobody checked in by start + grace; frees the rest of the slot."""
     now = now or timezone.now()
     due = Booking.objects.filter(status=BookingStatus.CONFIRMED, check_in_deadline__lte=now)
-    return _sweep(due, BookingStatus.CONFIRMED, BookingStatus.EXPIRED, REASON_NO_CHECK_IN, now)
+    return _sweep(
+        due,
+        BookingStatus.CONFIRMED,
+        BookingStatus.EXPIRED,
+        REASON_NO_CHECK_IN,
+        now,
+        # A no-show is a strike, in the same transaction as the expiry.
+        then=lambda moved: strikes_add(bookings=moved, reason=StrikeReason.NO_SHOW, now=now),
+    )
 
 
 def bookings_expire_unapproved(*, now: datetime | None = None) -> int:
@@ -249,12 +298,12 @@ def bookings_expire_unapproved(*, now: datetime | None = None) -> int:
     return _sweep(due, BookingStatus.PENDING, BookingStatus.EXPIRED, REASON_NOT_APPROVED, now)
 
 
-def _sweep(due, from_status, to_status, reason, now):
+def _sweep(due, from_status, to_status, reason, now, then=None):
     """Move every booking in `due` from one status to another, set-based, in batches.
 
     A batch is: select ids (skipping rows another sweep holds), one
-    conditional UPDATE, one bulk INSERT of history, and the signal. Returns
-    how many bookings changed.
+    conditional UPDATE, one bulk INSERT of history, the signal and `then(moved)`
+    if given. Returns how many bookings changed.
     """
     changed = 0
     while True:
@@ -265,9 +314,78 @@ def _sweep(due, from_status, to_status, reason, now):
             Booking.objects.filter(id__in=ids, status=from_status).update(status=to_status, updated_at=now)
             moved = list(Booking.objects.filter(id__in=ids, status=to_status).select_related("resource", "user"))
             _record(moved, from_status=from_status, to_status=to_status, by=None, reason=reason, at=now)
+            if then is not None and moved:
+                then(moved)
         changed += len(moved)
         if len(ids) < SWEEP_BATCH:
             return changed
+
+
+# --- Loans: strikes and suspensions -------------------------------------------
+
+
+def strikes_add(*, bookings, reason: str, now=None) -> list[Suspension]:
+    """A strike for each booking's owner (once per booking and reason), in the caller's transaction.
+
+    A user who reaches STRIKES_TO_SUSPEND strikes within STRIKES_WINDOW_DAYS is
+    suspended for SUSPENSION_DAYS. Strikes that already led to a suspension do
+    not count again: only those after the latest suspension's start do.
+    Returns the suspensions this made.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        Strike.objects.bulk_create(
+            [Strike(user_id=b.user_id, booking=b, reason=reason, at=now) for b in bookings], ignore_conflicts=True
+        )
+        made = []
+        for user_id in sorted({b.user_id for b in bookings}):
+            since = now - timedelta(days=settings.STRIKES_WINDOW_DAYS)
+            last = Suspension.objects.filter(user_id=user_id).order_by("-start").values_list("start", flat=True).first()
+            if last is not None and last > since:
+                since = last
+            if Strike.objects.filter(user_id=user_id, at__gt=since).count() < settings.STRIKES_TO_SUSPEND:
+                continue
+            suspension = Suspension.objects.create(
+                user_id=user_id,
+                start=now,
+                until=now + timedelta(days=settings.SUSPENSION_DAYS),
+                reason=reason,
+            )
+            suspension = Suspension.objects.select_related("user").get(pk=suspension.pk)
+            suspension_changed.send(sender=Suspension, suspension=suspension, lifted=False, by=None)
+            made.append(suspension)
+    return made
+
+
+def suspension_refuse(*, user, now=None) -> None:
+    """Raise Suspended (with its end) when `user` is suspended from booking now."""
+    now = now or timezone.now()
+    until = (
+        Suspension.objects.filter(user=user, lifted_at__isnull=True, start__lte=now, until__gt=now)
+        .order_by("-until")
+        .values_list("until", flat=True)
+        .first()
+    )
+    if until is not None:
+        zone = getattr(user, "zone", None) or rules.site_zone()
+        # `until` for people (in the user's zone), `until_at` for programs (the API's answer carries it).
+        shown = f"{formats.day_label(until.astimezone(zone).date())}, {formats.clock(until, zone)}"
+        raise errors.Suspended(until=shown, until_at=until.isoformat())
+
+
+def suspension_lift(*, suspension: Suspension, by, now=None) -> Suspension:
+    """Staff end a suspension early; the user may book again at once. NotSuspended if it is over already."""
+    now = now or timezone.now()
+    require_staff(by)
+    with transaction.atomic():
+        lifted = Suspension.objects.filter(pk=suspension.pk, lifted_at__isnull=True, until__gt=now).update(
+            lifted_at=now, lifted_by=by
+        )
+        if not lifted:
+            raise errors.NotSuspended()
+        suspension = Suspension.objects.select_related("user", "lifted_by").get(pk=suspension.pk)
+        suspension_changed.send(sender=Suspension, suspension=suspension, lifted=True, by=by)
+    return suspension
 
 
 # --- Shared machinery -------------------------------------------------------

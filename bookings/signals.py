@@ -33,3 +33,8 @@ resource_out_of_service = Signal()
 # text, photo (an opaque file id from the interface, or ""), key (names the
 # report: the same key twice is one report), at (datetime).
 resource_problem_reported = Signal()
+
+# Sent when a user is suspended (lifted False, by None: the strikes did it) or a
+# suspension is lifted by staff (lifted True, by the staff member). Arguments:
+# suspension (Suspension, user loaded), lifted, by.
+suspension_changed = Signal()

@@ -43,3 +43,8 @@ def expire_no_shows():
 @shared_task(name=tasknames.EXPIRE_UNAPPROVED, **SWEEP_OPTIONS)
 def expire_unapproved():
     return _run("expire_unapproved", services.bookings_expire_unapproved)
+
+
+@shared_task(name=tasknames.MARK_OVERDUE, **SWEEP_OPTIONS)
+def mark_overdue():
+    return _run("mark_overdue", services.bookings_mark_overdue)

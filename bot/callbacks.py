@@ -22,10 +22,12 @@ from core.callbacks import (
     BOOKING_CANCEL,
     BOOKING_CHECK_IN,
     BOOKING_FINISH,
+    BOOKING_MARK_RETURNED,
     BOOKING_REJECT,
     RESOURCE_CARD,
     RESOURCE_IN_SERVICE,
     RESOURCE_OUT_OF_SERVICE,
+    SUSPENSION_LIFT,
     InvalidCallback,
 )
 
@@ -141,6 +143,9 @@ ARGUMENTS = {
     STICKER_REPORT: (ID,),
     RESOURCE_OUT_OF_SERVICE: (ID,),  # from problem reports in the admin group (notifications)
     RESOURCE_IN_SERVICE: (ID,),
+    # Loans, on the admin group's alerts (core.callbacks): a booking id, a suspension id.
+    BOOKING_MARK_RETURNED: (ID,),
+    SUSPENSION_LIFT: (ID,),
 }
 
 

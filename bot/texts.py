@@ -561,3 +561,29 @@ def access_already_decided(request):
     if request.status == AccessRequestStatus.APPROVED:
         return _("Already decided: %(admin)s granted this access.") % {"admin": admin}
     return _("Already decided: %(admin)s refused this access.") % {"admin": admin}
+
+
+# --- Loans: overdue items, strikes, suspensions (bot.handlers.loans) -------------
+
+RETURNED_BUTTON = gettext_lazy("↩️ Returned")
+
+
+def strikes_line(count, days):
+    return ngettext(
+        "⚠️ %(count)d strike in the last %(days)d days (late returns, no-shows).",
+        "⚠️ %(count)d strikes in the last %(days)d days (late returns, no-shows).",
+        count,
+    ) % {"count": count, "days": days}
+
+
+def suspended_line(until, zone):
+    local = until.astimezone(zone)
+    return _("🚫 You may not book until %(until)s.") % {"until": f"{day_label(local.date())}, {clock(until, zone)}"}
+
+
+def marked_returned_by(booking_text, admin):
+    return booking_text + "\n\n" + _("↩️ Marked returned by %(admin)s.") % {"admin": person(admin)}
+
+
+def suspension_lifted_by(user, admin):
+    return _("✅ Suspension of %(user)s lifted by %(admin)s.") % {"user": person(user), "admin": person(admin)}

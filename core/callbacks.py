@@ -32,6 +32,9 @@ RESOURCE_CARD = "rv"
 # Staff's answer to a problem report in the admin group (the argument is a resource id).
 RESOURCE_OUT_OF_SERVICE = "oos"
 RESOURCE_IN_SERVICE = "ins"
+# Loans, in the admin group: staff's Mark returned (a booking id) and Lift suspension (a suspension id).
+BOOKING_MARK_RETURNED = "mr"
+SUSPENSION_LIFT = "lift"
 
 
 class InvalidCallback(ValueError):

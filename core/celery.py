@@ -1,6 +1,6 @@
 """The Celery app: broker and limits from settings (CELERY_*), queues and routes here.
 
-Each status sweep has its own queue (`active`, `completed`, `expired`), as
+Each status sweep has its own queue (`active`, `completed`, `expired`, `overdue`), as
 operators of the original system expect, and message delivery has
 `notifications`; anything unrouted goes to `default`. Beat's schedule is
 CELERY_BEAT_SCHEDULE in settings, with the interval SWEEP_INTERVAL_SECONDS.
@@ -36,13 +36,14 @@ class SlotbotTask(Task):
 app = Celery("core", task_cls=SlotbotTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-QUEUES = ("default", "active", "completed", "expired", "notifications")
+QUEUES = ("default", "active", "completed", "expired", "overdue", "notifications")
 app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
 app.conf.task_default_queue = "default"
 app.conf.task_default_routing_key = "default"
 app.conf.task_routes = {
     tasknames.START_DUE: {"queue": "active"},
     tasknames.COMPLETE_ENDED: {"queue": "completed"},
+    tasknames.MARK_OVERDUE: {"queue": "overdue"},
     tasknames.EXPIRE_NO_SHOWS: {"queue": "expired"},
     tasknames.EXPIRE_UNAPPROVED: {"queue": "expired"},
     tasknames.NOTIFICATIONS_PATTERN: {"queue": "notifications"},

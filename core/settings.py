@@ -283,6 +283,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
+    "bookings-mark-overdue": {
+        "task": tasknames.MARK_OVERDUE,
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
+    "notifications-overdue-reminders": {
+        "task": tasknames.CREATE_OVERDUE_REMINDERS,
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
     "notifications-reminders": {
         "task": tasknames.CREATE_REMINDERS,
         "schedule": SWEEP_INTERVAL_SECONDS,
@@ -329,6 +339,17 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8, minimum=1)
 # A row claimed for sending longer ago than this belongs to a worker that died.
 NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 120, minimum=30)
 NOTIFICATION_REMINDER_MINUTES = env_int("NOTIFICATION_REMINDER_MINUTES", 15, minimum=1)
+
+# --- Loans: overdue reminders, strikes, suspensions -----------------------------
+# Reminders to a user who has not returned an item, in minutes after its end
+# (comma-separated, increasing); after the last, one every REPEAT minutes.
+OVERDUE_REMINDER_MINUTES = [int(m) for m in env_list("OVERDUE_REMINDER_MINUTES", ["15", "60"])]
+OVERDUE_REMINDER_REPEAT_MINUTES = env_int("OVERDUE_REMINDER_REPEAT_MINUTES", 24 * 60, minimum=1)
+# STRIKES_TO_SUSPEND strikes (late returns, no-shows) within STRIKES_WINDOW_DAYS
+# suspend a user from booking for SUSPENSION_DAYS.
+STRIKES_TO_SUSPEND = env_int("STRIKES_TO_SUSPEND", 3, minimum=1)
+STRIKES_WINDOW_DAYS = env_int("STRIKES_WINDOW_DAYS", 30, minimum=1)
+SUSPENSION_DAYS = env_int("SUSPENSION_DAYS", 7, minimum=1)
 # Admin alerts that arrive within this window are sent as one digest message.
 ADMIN_DIGEST_SECONDS = env_int("ADMIN_DIGEST_SECONDS", 10, minimum=1)
 

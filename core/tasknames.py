@@ -8,11 +8,13 @@ START_DUE = "bookings.tasks.start_due"
 COMPLETE_ENDED = "bookings.tasks.complete_ended"
 EXPIRE_NO_SHOWS = "bookings.tasks.expire_no_shows"
 EXPIRE_UNAPPROVED = "bookings.tasks.expire_unapproved"
+MARK_OVERDUE = "bookings.tasks.mark_overdue"
 
 DELIVER = "notifications.tasks.deliver"
 FAN_OUT = "notifications.tasks.fan_out"
 DELIVER_ADMIN_DIGEST = "notifications.tasks.deliver_admin_digest"
 CREATE_REMINDERS = "notifications.tasks.create_reminders"
+CREATE_OVERDUE_REMINDERS = "notifications.tasks.create_overdue_reminders"
 REQUEUE_UNDELIVERED = "notifications.tasks.requeue_undelivered"
 # Every notifications task goes to the `notifications` queue (core.celery).
 NOTIFICATIONS_PATTERN = "notifications.tasks.*"

@@ -29,6 +29,29 @@ def for_owner(booking, *, now=None):
     return _markup(booking, selectors.booking_actions(booking=booking, user=booking.user, now=now))
 
 
+def for_overdue_owner(booking, *, now=None):
+    """A message about an overdue item: its Return reads "Returned" (it is no longer early)."""
+    if Action.RETURN not in selectors.booking_actions(booking=booking, user=booking.user, now=now):
+        return None
+    return _one_button(_("Returned"), callbacks.BOOKING_FINISH, booking.pk)
+
+
+def for_overdue_admins(booking, *, now=None):
+    """The admin group's overdue alert: staff's Mark returned, while the item is still out."""
+    if Action.RETURN not in selectors.booking_actions(booking=booking, user=selectors.ANY_STAFF, now=now):
+        return None
+    return _one_button(_("Mark returned"), callbacks.BOOKING_MARK_RETURNED, booking.pk)
+
+
+def for_suspension_admins(suspension_id):
+    """The admin group's message about a suspension: Lift suspension."""
+    return _one_button(_("Lift suspension"), callbacks.SUSPENSION_LIFT, suspension_id)
+
+
+def _one_button(label, data, number):
+    return {"inline_keyboard": [[{"text": label, "callback_data": callbacks.encode(data, number)}]]}
+
+
 def for_admins(booking, *, now=None):
     """The buttons of an alert in the admin group: the staff's decisions (Approve / Reject) open now."""
     allowed = selectors.booking_actions(booking=booking, user=selectors.ANY_STAFF, now=now)

@@ -40,6 +40,11 @@ class NotificationKind(models.TextChoices):
     ACCESS_APPROVED = "access_approved", pgettext_lazy("notification kind", "access granted")
     ACCESS_REJECTED = "access_rejected", pgettext_lazy("notification kind", "access refused")
     OUT_OF_SERVICE = "out_of_service", pgettext_lazy("notification kind", "resource out of service")
+    OVERDUE = "overdue", pgettext_lazy("notification kind", "overdue")
+    OVERDUE_REMINDER = "overdue_reminder", pgettext_lazy("notification kind", "overdue reminder")
+    NEXT_MAY_BE_LATE = "next_may_be_late", pgettext_lazy("notification kind", "item may be late")
+    SUSPENDED = "suspended", pgettext_lazy("notification kind", "suspended")
+    SUSPENSION_LIFTED = "suspension_lifted", pgettext_lazy("notification kind", "suspension lifted")
     # To the admin group.
     ADMIN_PROBLEM = "admin_problem", pgettext_lazy("notification kind", "admin: problem reported")
     ADMIN_APPROVAL = "admin_approval", pgettext_lazy("notification kind", "admin: approval needed")
@@ -47,6 +52,8 @@ class NotificationKind(models.TextChoices):
     ADMIN_DELIVERY_FAILED = "admin_delivery_failed", pgettext_lazy("notification kind", "admin: delivery failed")
     ADMIN_TASK_FAILED = "admin_task_failed", pgettext_lazy("notification kind", "admin: task failed")
     ADMIN_ACCESS_REQUEST = "admin_access_request", pgettext_lazy("notification kind", "admin: access request")
+    ADMIN_OVERDUE = "admin_overdue", pgettext_lazy("notification kind", "admin: overdue")
+    ADMIN_SUSPENDED = "admin_suspended", pgettext_lazy("notification kind", "admin: user suspended")
 
 
 # Admin alerts of these kinds are gathered into one digest message per burst.

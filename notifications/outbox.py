@@ -39,12 +39,15 @@ _USER_KINDS = {
     (BookingStatus.CONFIRMED, BookingStatus.ACTIVE): NotificationKind.ACTIVE,
     (BookingStatus.CONFIRMED, BookingStatus.EXPIRED): NotificationKind.EXPIRED,
     (BookingStatus.ACTIVE, BookingStatus.COMPLETED): NotificationKind.COMPLETED,
+    (BookingStatus.ACTIVE, BookingStatus.OVERDUE): NotificationKind.OVERDUE,
+    (BookingStatus.OVERDUE, BookingStatus.COMPLETED): NotificationKind.COMPLETED,
 }
 # The receipt of a new booking, the kind a held row has.
 _RECEIPT_KINDS = (_USER_KINDS[("", BookingStatus.CONFIRMED)], _USER_KINDS[("", BookingStatus.PENDING)])
 _ADMIN_KINDS = {
     ("", BookingStatus.PENDING): NotificationKind.ADMIN_APPROVAL,
     (BookingStatus.CONFIRMED, BookingStatus.EXPIRED): NotificationKind.ADMIN_NO_SHOW,
+    (BookingStatus.ACTIVE, BookingStatus.OVERDUE): NotificationKind.ADMIN_OVERDUE,
 }
 
 
@@ -78,6 +81,8 @@ def notifications_for_transition(*, bookings, from_status, to_status, by=None, r
     admin_kind = _ADMIN_KINDS.get(key)
     if admin_kind and settings.TELEGRAM_ADMIN_CHAT_ID:
         rows += [_admin_row(admin_kind, dedupe_key(b.pk, admin_kind), booking=b) for b in bookings]
+    if to_status == BookingStatus.OVERDUE:
+        rows += _next_may_be_late_rows(bookings)
     _insert(rows)
 
 
@@ -157,6 +162,84 @@ def notifications_create_reminders(*, now=None):
         due = due.exclude(notifications__kind=kind)
         rows += [_user_row(b, kind, {}) for b in due if user_chat_id(b.user)]
     return _insert(rows)
+
+
+def _next_may_be_late_rows(overdue):
+    """A warning to the owner of the next booking of each overdue item: it may not be back in time."""
+    rows = []
+    for booking in overdue:
+        following = selectors.booking_next_on_resource(booking=booking)
+        if following is None or not user_chat_id(following.user):
+            continue
+        row = _user_row(following, NotificationKind.NEXT_MAY_BE_LATE, {"overdue_booking_id": booking.pk})
+        # One warning per delaying booking (a later overdue booking of the same item warns again).
+        row.dedupe_key = f"{following.pk}:{NotificationKind.NEXT_MAY_BE_LATE}:{booking.pk}"
+        rows.append(row)
+    return rows
+
+
+def overdue_reminder_step(*, overdue_for: timedelta) -> int | None:
+    """The number of the last reminder step due after being overdue for `overdue_for`, or None.
+
+    Steps are OVERDUE_REMINDER_MINUTES after the end (default 15, 60), then one
+    every OVERDUE_REMINDER_REPEAT_MINUTES after the last of them.
+    """
+    minutes = overdue_for.total_seconds() / 60
+    steps = settings.OVERDUE_REMINDER_MINUTES
+    repeat = settings.OVERDUE_REMINDER_REPEAT_MINUTES
+    if not steps:  # repeats only, the first one REPEAT minutes after the end
+        return int(minutes // repeat) - 1 if minutes >= repeat else None
+    due = [number for number, at in enumerate(steps) if minutes >= at]
+    if not due:
+        return None
+    if len(due) < len(steps):
+        return due[-1]
+    return len(steps) - 1 + int((minutes - steps[-1]) // repeat)
+
+
+def notifications_create_overdue_reminders(*, now=None):
+    """Reminder rows to users who have not returned an item, one per step (dedupe key per step).
+
+    Only the latest step due is written: after an outage the user gets one
+    reminder, not every one they missed.
+    """
+    now = now or timezone.now()
+    rows = []
+    for booking in selectors.bookings_overdue(now=now):
+        step = overdue_reminder_step(overdue_for=now - booking.end)
+        if step is None or not user_chat_id(booking.user):
+            continue
+        row = _user_row(booking, NotificationKind.OVERDUE_REMINDER, {"step": step})
+        row.dedupe_key = f"{booking.pk}:{NotificationKind.OVERDUE_REMINDER}:{step}"
+        rows.append(row)
+    return _insert(rows)
+
+
+def notifications_for_suspension(*, suspension, lifted, by=None):
+    """The user told of a suspension (or its lifting), the admin group of a new one; in the caller's transaction."""
+    rows = []
+    user = suspension.user
+    payload = {"suspension_id": suspension.pk, "until": suspension.until.isoformat()}
+    kind = NotificationKind.SUSPENSION_LIFTED if lifted else NotificationKind.SUSPENDED
+    if user_chat_id(user):
+        rows.append(
+            Notification(
+                user=user,
+                chat_id=user_chat_id(user),
+                kind=kind,
+                dedupe_key=f"suspension:{suspension.pk}:{kind}",
+                payload=payload,
+            )
+        )
+    if not lifted and settings.TELEGRAM_ADMIN_CHAT_ID:
+        rows.append(
+            _admin_row(
+                NotificationKind.ADMIN_SUSPENDED,
+                f"suspension:{suspension.pk}",
+                payload={**payload, "user": str(user)},
+            )
+        )
+    _insert(rows)
 
 
 def admin_alert(*, kind, key, payload):

@@ -1,4 +1,4 @@
-"""Signal receivers: booking status changes and Celery task failures become outbox rows.
+"""Signal receivers: booking status changes, suspensions and Celery task failures become outbox rows.
 
 Connected in NotificationsConfig.ready(). `bookings_transitioned` is sent
 inside the transaction of the change, so the rows commit or roll back with it.
@@ -15,6 +15,7 @@ from bookings.signals import (
     bookings_transitioned,
     resource_out_of_service,
     resource_problem_reported,
+    suspension_changed,
 )
 from notifications import outbox
 from notifications.models import NotificationKind
@@ -42,6 +43,10 @@ def on_resource_problem_reported(sender, *, resource, user, text, photo, key, **
     outbox.notifications_problem_report(resource=resource, user=user, text=text, photo=photo, key=key)
 
 
+def on_suspension_changed(sender, *, suspension, lifted, by=None, **kwargs):
+    outbox.notifications_for_suspension(suspension=suspension, lifted=lifted, by=by)
+
+
 def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
     """Tell the admin group that a task crashed (the delivery tasks' own crashes too, digested)."""
     task_name = getattr(sender, "name", str(sender))
@@ -58,4 +63,5 @@ def connect():
     access_request_changed.connect(on_access_request_changed, dispatch_uid="notifications.access_requests")
     resource_out_of_service.connect(on_resource_out_of_service, dispatch_uid="notifications.out_of_service")
     resource_problem_reported.connect(on_resource_problem_reported, dispatch_uid="notifications.problem_reports")
+    suspension_changed.connect(on_suspension_changed, dispatch_uid="notifications.suspensions")
     task_failure.connect(on_task_failure, dispatch_uid="notifications.task_failure", weak=False)

@@ -42,6 +42,11 @@ def create_reminders():
     return outbox.notifications_create_reminders()
 
 
+@shared_task(name=tasknames.CREATE_OVERDUE_REMINDERS, **IDEMPOTENT)
+def create_overdue_reminders():
+    return outbox.notifications_create_overdue_reminders()
+
+
 @shared_task(name=tasknames.REQUEUE_UNDELIVERED, **IDEMPOTENT)
 def requeue_undelivered():
     queued, uncertain = recovery.notifications_requeue()

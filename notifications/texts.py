@@ -8,6 +8,7 @@ messages go out with parse_mode=HTML.
 """
 
 import math
+from datetime import datetime
 from html import escape
 
 from django.conf import settings
@@ -300,6 +301,48 @@ def _out_of_service(notification, now):
     return text, keyboards.for_owner(booking, now=now)
 
 
+# --- Loans: overdue items, suspensions -----------------------------------------------
+
+
+def _until(payload):
+    until = datetime.fromisoformat(payload["until"])
+    zone = timezone.get_current_timezone()
+    return f"{formats.day_label(until.astimezone(zone).date())}, {formats.clock(until, zone)}"
+
+
+def _overdue(notification, now):
+    booking = notification.booking
+    if not _is(booking, BookingStatus.OVERDUE):
+        return None
+    text = _("⚠️ %(resource)s was due back at %(time)s. Please return it now, and press Returned when you have.") % {
+        "resource": _resource(booking),
+        "time": _time(booking.end),
+    }
+    return text, keyboards.for_overdue_owner(booking, now=now)
+
+
+def _overdue_reminder(notification, now):
+    booking = notification.booking
+    if not _is(booking, BookingStatus.OVERDUE):
+        return None  # returned meanwhile
+    text = _("⏰ Reminder: %(resource)s is still not back (due %(when)s). Others are waiting for it.") % {
+        "resource": _resource(booking),
+        "when": _when(booking),
+    }
+    return text, keyboards.for_overdue_owner(booking, now=now)
+
+
+def _next_may_be_late(notification, now):
+    booking = notification.booking
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+        return None
+    text = _(
+        "⚠️ %(resource)s, which you booked for %(when)s, has not been returned by the person before you yet: "
+        "it may not be ready on time."
+    ) % {"resource": _resource(booking), "when": _when(booking)}
+    return text, keyboards.for_owner(booking, now=now)
+
+
 def _admin_problem(notification, now):
     """A user's problem report (its photo, if any, goes with it as sendPhoto)."""
     payload = notification.payload or {}
@@ -309,6 +352,38 @@ def _admin_problem(notification, now):
     }
     text += "\n" + escape(payload.get("text", ""))
     return text, keyboards.for_resource_admins(payload.get("resource_id"))
+
+
+def _suspended(notification, now):
+    text = _(
+        "🚫 You may not book until %(until)s: too many late returns or no-shows. An admin can lift this earlier."
+    ) % {"until": _until(notification.payload)}
+    return text, None
+
+
+def _suspension_lifted(notification, now):
+    return _("✅ Your suspension was lifted: you may book again."), None
+
+
+def _admin_overdue(notification, now):
+    booking = notification.booking
+    if not _is(booking, BookingStatus.OVERDUE):
+        return None
+    text = _("⚠️ Overdue: %(resource)s (%(when)s) is not back. %(user)s has it.") % {
+        "resource": _resource(booking),
+        "when": _when(booking),
+        "user": _who(booking.user),
+    }
+    return text, keyboards.for_overdue_admins(booking, now=now)
+
+
+def _admin_suspended(notification, now):
+    payload = notification.payload
+    text = _("🚫 %(user)s is suspended from booking until %(until)s (strikes: late returns, no-shows).") % {
+        "user": escape(payload.get("user", "?")),
+        "until": _until(payload),
+    }
+    return text, keyboards.for_suspension_admins(payload["suspension_id"])
 
 
 _RENDERERS = {
@@ -329,4 +404,11 @@ _RENDERERS = {
     NotificationKind.ACCESS_REJECTED: _access_rejected,
     NotificationKind.OUT_OF_SERVICE: _out_of_service,
     NotificationKind.ADMIN_PROBLEM: _admin_problem,
+    NotificationKind.OVERDUE: _overdue,
+    NotificationKind.OVERDUE_REMINDER: _overdue_reminder,
+    NotificationKind.NEXT_MAY_BE_LATE: _next_may_be_late,
+    NotificationKind.SUSPENDED: _suspended,
+    NotificationKind.SUSPENSION_LIFTED: _suspension_lifted,
+    NotificationKind.ADMIN_OVERDUE: _admin_overdue,
+    NotificationKind.ADMIN_SUSPENDED: _admin_suspended,
 }

@@ -31,6 +31,8 @@ DOMAIN_ERROR_STATUS = {
     errors.QuotaExceeded: status.HTTP_409_CONFLICT,
     errors.AccessRequestPending: status.HTTP_409_CONFLICT,
     errors.OutOfService: status.HTTP_409_CONFLICT,
+    errors.Suspended: status.HTTP_403_FORBIDDEN,
+    errors.NotSuspended: status.HTTP_409_CONFLICT,
 }
 
 # DRF names a refused permission "permission_denied"; the API uses the
@@ -48,6 +50,8 @@ def exception_handler(exc, context):
         body = error_body(exc.code, exc.message)
         if isinstance(exc, errors.AlreadyBooked):
             body["booking"] = exc.booking.pk  # a repeated request: here is the booking it made
+        if isinstance(exc, errors.Suspended):
+            body["until"] = exc.params["until_at"]  # when the user may book again, for programs
         return Response(body, status=domain_error_status(exc))
     if isinstance(exc, DATABASE_ERRORS):
         return Response(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=unavailable_headers())

@@ -24,6 +24,7 @@ from bookings.models import (
     OpeningHours,
     Resource,
     ResourceKind,
+    Suspension,
 )
 from bookings.rules import site_zone
 from bookings.selectors import Action
@@ -214,6 +215,10 @@ class ResourceSerializer(serializers.ModelSerializer):
 
 
 class ResourceRulesSerializer(serializers.ModelSerializer):
+    return_required = serializers.BooleanField(
+        read_only=True, help_text=_("An active booking ends only by a return; not returned by its end, it is overdue.")
+    )
+
     class Meta:
         model = Resource
         fields = [
@@ -224,6 +229,7 @@ class ResourceRulesSerializer(serializers.ModelSerializer):
             "max_advance_days",
             "requires_approval",
             "requires_check_in",
+            "return_required",
             "check_in_opens_minutes",
             "check_in_grace_minutes",
             "buffer_minutes",
@@ -288,6 +294,7 @@ class BookingSerializer(serializers.ModelSerializer):
     end = SiteDateTimeField()
     check_in_deadline = SiteDateTimeField(allow_null=True)
     checked_in_at = SiteDateTimeField(allow_null=True)
+    returned_at = SiteDateTimeField(allow_null=True)
     created_at = SiteDateTimeField()
 
     class Meta:
@@ -303,6 +310,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "note",
             "check_in_deadline",
             "checked_in_at",
+            "returned_at",
             "created_at",
             "actions",
         ]
@@ -377,3 +385,14 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text=_("already_booked only: the id of the asking user's own booking of exactly this time."),
     )
+
+
+class SuspensionSerializer(serializers.ModelSerializer):
+    start = SiteDateTimeField()
+    until = SiteDateTimeField()
+    lifted_at = SiteDateTimeField(allow_null=True)
+
+    class Meta:
+        model = Suspension
+        fields = ["id", "user", "start", "until", "reason", "lifted_by", "lifted_at"]
+        read_only_fields = fields

@@ -21,6 +21,7 @@ router = OptionalSlashRouter()
 router.register("resources", views.ResourceViewSet, basename="resource")
 router.register("bookings", views.BookingViewSet, basename="booking")
 router.register("access-requests", views.AccessRequestViewSet, basename="access-request")
+router.register("suspensions", views.SuspensionViewSet, basename="suspension")
 
 urlpatterns = [
     *router.urls,

@@ -31,7 +31,8 @@ ERROR_DESCRIPTIONS = {
     401: "No or invalid credentials (code not_authenticated or authentication_failed).",
     403: (
         "Not allowed (code not_allowed): staff-only action, or a CSRF failure with session auth; "
-        "or the resource is restricted to some groups (code not_permitted, the detail names them)."
+        "or the resource is restricted to some groups (code not_permitted, the detail names them); "
+        "or the user is suspended from booking (code suspended, with `until`: when it ends)."
     ),
     404: "No such object, or not yours (code not_found).",
     409: (
@@ -242,6 +243,20 @@ class BookingViewSet(viewsets.GenericViewSet):
         return self._transition(request, pk, services.booking_finish)
 
     @extend_schema(
+        summary="Return the item (the owner), or mark it returned (staff)",
+        parameters=[ID_PARAMETER],
+        description=(
+            "Active → completed (before the end, the rest of the slot is freed); overdue → completed, "
+            "returned late, which adds a strike to the owner."
+        ),
+        request=None,
+        responses={200: s.BookingDetailSerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_(self, request, pk):
+        return self._transition(request, pk, services.booking_return)
+
+    @extend_schema(
         summary="Approve a pending booking (staff)",
         parameters=[ID_PARAMETER],
         request=None,
@@ -325,6 +340,36 @@ class AccessRequestViewSet(viewsets.GenericViewSet):
         if found is None:
             raise exceptions.NotFound()
         return found
+
+
+class SuspensionViewSet(viewsets.GenericViewSet):
+    """Suspensions from booking (too many strikes): a user's own, or everyone's for staff, who lift them."""
+
+    serializer_class = s.SuspensionSerializer
+    pagination_class = BoundedLimitOffsetPagination
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        summary="List suspensions (newest first)",
+        responses={200: s.SuspensionSerializer(many=True), **error_responses(401)},
+    )
+    def list(self, request):
+        page = self.paginate_queryset(selectors.suspensions_visible_to(user=request.user))
+        return self.get_paginated_response(s.SuspensionSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Lift a suspension (staff): the user may book again at once",
+        description="Refused with not_suspended (409) when it was lifted already or is over.",
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={200: s.SuspensionSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsStaff])
+    def lift(self, request, pk):
+        found = selectors.suspension_get(suspension_id=int(pk), user=request.user)
+        if found is None:
+            raise exceptions.NotFound()
+        return Response(s.SuspensionSerializer(services.suspension_lift(suspension=found, by=request.user)).data)
 
 
 class MyQuotasView(APIView):

@@ -10,9 +10,11 @@ bookings, so a forged id finds nothing.
 """
 
 from bookings import actions, policies, selectors, services
+from bookings.models import BookingStatus
 from bookings.selectors import Action
 from bot import callbacks as cb
 from bot import keyboards, texts
+from bot.handlers import loans
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
 from bot.pickup import with_pickup
 from core.callbacks import BOOKING_APPROVE, BOOKING_CANCEL, BOOKING_CHECK_IN, BOOKING_FINISH, BOOKING_REJECT
@@ -25,14 +27,15 @@ def my_bookings(actor, page=0):
     upcoming = selectors.user_upcoming_bookings(user=actor.user)
     history = selectors.user_booking_history(user=actor.user, limit=HISTORY_SHOWN)
     quotas = policies.user_quota_usage(user=actor.user)
+    standing = loans.standing_lines(actor.user, actor.zone)  # strikes and any suspension
     if not upcoming and not history:
-        text = str(texts.NO_BOOKINGS)
+        text = "\n".join([*standing, str(texts.NO_BOOKINGS)])
         if quotas:
             text += "\n\n" + "\n".join([str(texts.QUOTAS_TITLE)] + [texts.quota_line(u) for u in quotas])
         return Screen(text, keyboards.main_menu())
     shown, page, pages = paginate(upcoming, page, PER_PAGE)
     zone = actor.zone
-    lines = []
+    lines = [*standing, ""] if standing else []
     if upcoming:
         lines += [str(texts.UPCOMING) + (f" ({texts.page_of(page, pages)})" if pages > 1 else "")]
         lines += [texts.booking_line(b, zone) for b in shown]
@@ -62,7 +65,15 @@ ACTION_BUTTONS = {
 def action_buttons(booking, user, *, only=None):
     """A button for each action `user` may take on `booking` now (of `only`, when given)."""
     allowed = selectors.booking_actions(booking=booking, user=user)
-    return [cb.button(*ACTION_BUTTONS[action], booking.pk) for action in allowed if only is None or action in only]
+    return [cb.button(*_button_of(action, booking), booking.pk) for action in allowed if only is None or action in only]
+
+
+def _button_of(action, booking):
+    label, data = ACTION_BUTTONS[action]
+    # An overdue item's return is no longer early.
+    if action == Action.RETURN and booking.status == BookingStatus.OVERDUE:
+        label = texts.RETURNED_BUTTON
+    return label, data
 
 
 def booking_card(actor, booking_id, notice=""):

@@ -2,7 +2,8 @@
 
 Allowed transitions (DESIGN.md): pending → confirmed (approve), → rejected
 (reject), → cancelled (cancel); confirmed → active (check-in), → cancelled
-(cancel); active → completed (finish). Everything else raises WrongStatus
+(cancel); active → completed (finish, return); overdue → completed (finish, return: late).
+Everything else raises WrongStatus
 and changes nothing.
 """
 
@@ -39,7 +40,18 @@ def finish(booking, by, now):
     return services.booking_finish(booking=booking, by=by, now=now)
 
 
-USER_SERVICES = {"cancel": cancel, "approve": approve, "reject": reject, "check_in": check_in, "finish": finish}
+def return_(booking, by, now):
+    return services.booking_return(booking=booking, by=by, now=now)
+
+
+USER_SERVICES = {
+    "cancel": cancel,
+    "approve": approve,
+    "reject": reject,
+    "check_in": check_in,
+    "finish": finish,
+    "return": return_,
+}
 ALLOWED = {
     (BookingStatus.PENDING, "cancel"): BookingStatus.CANCELLED,
     (BookingStatus.PENDING, "approve"): BookingStatus.CONFIRMED,
@@ -47,6 +59,9 @@ ALLOWED = {
     (BookingStatus.CONFIRMED, "cancel"): BookingStatus.CANCELLED,
     (BookingStatus.CONFIRMED, "check_in"): BookingStatus.ACTIVE,
     (BookingStatus.ACTIVE, "finish"): BookingStatus.COMPLETED,
+    (BookingStatus.ACTIVE, "return"): BookingStatus.COMPLETED,
+    (BookingStatus.OVERDUE, "finish"): BookingStatus.COMPLETED,
+    (BookingStatus.OVERDUE, "return"): BookingStatus.COMPLETED,
 }
 
 

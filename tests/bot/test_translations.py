@@ -23,6 +23,7 @@ RUSSIAN_STATUS = {
     "expired": "истекла",
     "cancelled": "отменена",
     "rejected": "отклонена",
+    "overdue": "просрочена",
 }
 
 
