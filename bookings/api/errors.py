@@ -30,6 +30,7 @@ DOMAIN_ERROR_STATUS = {
     errors.NotPermitted: status.HTTP_403_FORBIDDEN,
     errors.QuotaExceeded: status.HTTP_409_CONFLICT,
     errors.AccessRequestPending: status.HTTP_409_CONFLICT,
+    errors.NotEnoughUnits: status.HTTP_409_CONFLICT,
 }
 
 # DRF names a refused permission "permission_denied"; the API uses the
