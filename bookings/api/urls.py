@@ -21,6 +21,8 @@ router = OptionalSlashRouter()
 router.register("resources", views.ResourceViewSet, basename="resource")
 router.register("bookings", views.BookingViewSet, basename="booking")
 router.register("access-requests", views.AccessRequestViewSet, basename="access-request")
+router.register("pools", views.PoolViewSet, basename="pool")
+router.register("pool-requests", views.PoolRequestViewSet, basename="pool-request")
 
 urlpatterns = [
     *router.urls,
