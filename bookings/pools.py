@@ -80,6 +80,24 @@ def pool_free_counts(*, pool: Pool, day: date, now: datetime | None = None) -> l
     return counted
 
 
+def pool_longest_booking(*, pool: Pool, start: datetime, end: datetime, now: datetime | None = None):
+    """The longest length the pool's units allow for a booking from `start` that ends by `end`, or None."""
+    now = now or timezone.now()
+    units = pool_units(pool=pool)
+    if not units:
+        return None
+    for length in sorted(rules.durations(units[0]), reverse=True):
+        until = rules.add_elapsed(start, length)
+        if until > end:
+            continue
+        try:
+            rules.validate_booking_times(units[0], start, until, now=now)
+        except errors.BookingError:
+            continue
+        return length
+    return None
+
+
 def pool_free_units(*, pool: Pool, start: datetime, end: datetime, now: datetime | None = None) -> list[Resource]:
     """The units a booking from start to end would be accepted for, lowest id first (two queries and the units)."""
     return availability.free_among(candidates=pool_units(pool=pool), start=start, end=end, now=now)

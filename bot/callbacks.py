@@ -92,6 +92,16 @@ TIME_ZONES = "sz"
 TIME_ZONE = "tz"
 TIME_ZONE_TYPE = "tt"
 NOTHING = "no"  # calendar fillers: answered, nothing happens
+# Pools (bot.handlers.pools).
+POOLS = "pl"
+POOL = "pv"
+POOL_QUANTITY = "pq"
+POOL_BOOK = "pb"
+POOL_REQUEST = "pm"
+POOL_CANCEL = "px"
+POOL_RETURN = "pr"
+POOL_SWAPS = "ps"
+POOL_SWAP = "pw"
 
 ARGUMENTS = {
     MENU: (),
@@ -119,6 +129,15 @@ ARGUMENTS = {
     TIME_ZONE: (INDEX,),
     TIME_ZONE_TYPE: (),
     NOTHING: (),
+    POOLS: (),
+    POOL: (ID, DAY),
+    POOL_QUANTITY: (ID, MOMENT, MINUTES),  # pool, start, length
+    POOL_BOOK: (ID, MOMENT, MINUTES, INDEX),  # pool, start, length, quantity
+    POOL_REQUEST: (ID,),
+    POOL_CANCEL: (ID,),
+    POOL_RETURN: (ID,),
+    POOL_SWAPS: (ID,),  # booking
+    POOL_SWAP: (ID, ID),  # booking, unit
     # Booking actions shared with notifications (core.callbacks).
     BOOKING_CHECK_IN: (ID,),
     BOOKING_FINISH: (ID,),

@@ -181,3 +181,14 @@ def test_six_users_asking_one_unit_each_at_once_get_five_units_and_one_not_enoug
     assigned = list(Booking.objects.values_list("resource_id", flat=True))
     assert len(assigned) == 5 == len(set(assigned))
     assert_no_overlaps()
+
+
+@pytest.mark.django_db
+def test_not_enough_units_reads_in_russian_with_the_count_s_plural(laptops, user, other_user, at, now):
+    from django.utils import translation
+
+    book(laptops, other_user, at(10), at(12), 3, now)
+    with pytest.raises(errors.NotEnoughUnits) as refused:
+        book(laptops, user, at(10), at(12), 3, now)
+    with translation.override("ru"):
+        assert refused.value.message == "Свободных единиц на это время не хватает: свободны только 2."
