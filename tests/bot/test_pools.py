@@ -75,3 +75,28 @@ def test_asking_for_more_laptops_than_are_left_is_answered_not_enough_units(
     assert "only 1 is free" in answer["text"]
     assert Booking.objects.count() == 4 and not PoolRequest.objects.filter(user__telegram_id=alice.id).exists()
     assert not errors_seen
+
+
+def test_at_check_in_the_unit_is_swapped_for_another_free_one(
+    bot, alice, make_pool, make_user, slot, django_user_model, errors_seen
+):
+    laptops = make_pool(3, hours=None, requires_check_in=True, check_in_opens_minutes=24 * 60)
+    alice.send("/start")
+    alice.expect_message(containing="Hello")
+    owner = django_user_model.objects.get(telegram_id=alice.id)
+    start, end = slot(hours_ahead=3)
+    booking = pools.pool_book(user=owner, pool=laptops, start=start, end=end, quantity=1).bookings.get()
+    pools.pool_book(user=make_user(), pool=laptops, start=start, end=end, quantity=1)  # takes Laptops 2
+    alice.send("/my")
+    mine = alice.expect_message(containing="Pool requests:")
+    alice.press(next(label for label in mine.buttons if label.startswith("Laptops ×1"))).answer()
+    card = alice.expect_message(containing="• Laptops 1")
+    assert any("Check in" in label for label in card.buttons)  # the swap is offered at check-in
+    alice.press("🔁 Other unit").answer()
+    choices = alice.expect_message(containing="Take another unit instead of Laptops 1")
+    assert [label for label in choices.buttons if label.startswith("Laptops")] == ["Laptops 3"]
+    assert alice.press("Laptops 3").answer()["text"] == "You take Laptops 3."
+    alice.expect_message(containing="• Laptops 3")
+    booking.refresh_from_db()
+    assert booking.resource.name == "Laptops 3"
+    assert not errors_seen
