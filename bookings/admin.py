@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten
+from django.db.models import Count
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -34,6 +35,8 @@ from bookings.models import (
     BookingEvent,
     Closure,
     OpeningHours,
+    Pool,
+    PoolRequest,
     QuotaRule,
     Resource,
     ResourceAlias,
@@ -94,7 +97,10 @@ class ResourceAdmin(admin.ModelAdmin):
     search_fields = ("name", "aliases__alias", "category", "location", "description")
     inlines = [ResourceAliasInline, OpeningHoursInline]
     fieldsets = (
-        (_("Catalogue"), {"fields": ("name", "kind", "category", "location", "description", "is_active")}),
+        (
+            _("Catalogue"),
+            {"fields": ("name", "kind", "category", "location", "description", "is_active", "pool")},
+        ),
         (
             _("Booking rules"),
             {
@@ -511,6 +517,64 @@ class StrikeAdmin(admin.ModelAdmin):
     search_fields = ("user__username", "user__telegram_username")
     readonly_fields = fields = ("user", "booking", "reason", "at")
 
+
+# --- Pools (bookings.pools) ---------------------------------------------------------
+
+
+class PoolUnitInline(admin.TabularInline):
+    """The pool's units: each a resource with its own rules (edited on the resource's page)."""
+
+    model = Resource
+    fields = ("name", "is_active", "requires_check_in", "location")
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+    can_delete = False
+    verbose_name = _("unit")
+    verbose_name_plural = _("units (add one by choosing this pool on a resource)")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Pool)
+class PoolAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_active", "unit_count")
+    search_fields = ("name", "description")
+    inlines = [PoolUnitInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(unit_count=Count("units"))
+
+    @admin.display(description=_("units"), ordering="unit_count")
+    def unit_count(self, pool):
+        return pool.unit_count
+
+
+class PoolRequestBookingInline(admin.TabularInline):
+    model = Booking
+    fields = ("resource", "status", "start", "end", "checked_in_at")
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PoolRequest)
+class PoolRequestAdmin(admin.ModelAdmin):
+    """Read-only: a request changes only through its bookings (the Booking admin's actions) or the services."""
+
+    list_display = ("id", "pool", "user", "start", "end", "quantity", "created_at")
+    list_filter = ("pool",)
+    search_fields = ("user__username", "user__first_name", "pool__name")
+    list_select_related = ("pool", "user")
+    readonly_fields = ("pool", "user", "start", "end", "quantity", "note", "created_at")
+    fields = readonly_fields
+    inlines = [PoolRequestBookingInline]
+
     def has_add_permission(self, request):
         return False
 
@@ -553,3 +617,6 @@ class SuspensionAdmin(admin.ModelAdmin):
                 request,
                 ngettext("%(count)d suspension lifted.", "%(count)d suspensions lifted.", done) % {"count": done},
             )
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -68,7 +68,30 @@ def free_intervals(
 ) -> list[Interval]:
     """The free intervals of a local date (see selectors.resource_free_intervals); with `overnight`,
     a resource open around the clock stays open past midnight for as long as a booking may last."""
+    return _free_intervals(resource, day, now=now or timezone.now(), overnight=overnight)
+
+
+def free_intervals_of_many(*, resources, day, now=None):
+    """{resource id: free intervals of `day`} for many resources (a pool's units) in two queries
+    (live bookings, closures) besides the resources' opening hours, which the caller prefetches."""
     now = now or timezone.now()
+    resources = list(resources)
+    if not resources:
+        return {}
+    # Wide enough for any window free_intervals looks at: the local day, its buffers and clock changes.
+    around = _midnight(day, rules.site_zone())
+    window = (around - timedelta(days=1), around + timedelta(days=2))
+    ids = [r.pk for r in resources]
+    live = {pk: [] for pk in ids}
+    for b in live_bookings_meeting(resource_ids=ids, start=window[0], end=window[1]):
+        live[b.resource_id].append(b)
+    closed = policies.closures_between(resource_ids=ids, start=window[0], end=window[1])
+    return {r.pk: _free_intervals(r, day, now=now, live=live[r.pk], closed=closed.get(r.pk, ())) for r in resources}
+
+
+def _free_intervals(resource, day, *, now, overnight=False, live=None, closed=None):
+    """free_intervals' work; `live` and `closed`, when given, are this resource's live bookings and
+    closures around the day (already fetched), filtered here to the day's window."""
     if not resource.is_active or day > rules.last_bookable_day(resource, now):
         return []
     earliest = rules.earliest_start(resource, now)
@@ -81,13 +104,19 @@ def free_intervals(
         return []
     window_start = open_intervals[0].start
     window_end = open_intervals[-1].end
+    if live is None:
+        live = live_bookings_meeting(resource_ids=[resource.pk], start=window_start - resource.buffer, end=window_end)
     taken = [
         Interval(b.start - resource.buffer, held_until(b))
-        for b in live_bookings_meeting(resource_ids=[resource.pk], start=window_start - resource.buffer, end=window_end)
+        for b in live
+        if b.start < window_end and held_until(b) > window_start - resource.buffer
     ]
     # Closed time is not free: a booking may not meet a closure (its buffer may).
-    closures = policies.closures_between(resource_ids=[resource.pk], start=window_start, end=window_end)
-    taken += [Interval(c.start, c.end) for c in closures.get(resource.pk, ())]
+    if closed is None:
+        closed = policies.closures_between(resource_ids=[resource.pk], start=window_start, end=window_end).get(
+            resource.pk, ()
+        )
+    taken += [Interval(c.start, c.end) for c in closed if c.start < window_end and c.end > window_start]
     minimum = timedelta(minutes=resource.min_duration_minutes)
     free = []
     for interval in _subtract(open_intervals, taken):

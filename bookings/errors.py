@@ -126,3 +126,21 @@ class AlreadyBooked(SlotTaken):
     def __init__(self, *, booking):
         self.booking = booking
         super().__init__(booking_id=booking.pk)
+
+
+# Pools of identical units (bookings.pools).
+NotEnoughUnits = _error(
+    "NotEnoughUnits",
+    "not_enough_units",
+    ngettext_lazy(
+        "Not enough units are free at this time: only %(free)s is free.",
+        "Not enough units are free at this time: only %(free)s are free.",
+        "free",
+    ),
+)
+InvalidQuantity = _error(
+    "InvalidQuantity",
+    "invalid_quantity",
+    ngettext_lazy("Ask for 1 unit.", "Ask for 1 to %(limit)s units.", "limit"),
+)
+NotInPool = _error("NotInPool", "not_in_pool", _("This unit is not part of the booking's pool."))

@@ -77,6 +77,10 @@ class Resource(models.Model):
     # Set by an admin (e.g. from a problem report); while set, nothing can be booked.
     out_of_service_since = models.DateTimeField(_("out of service since"), null=True, blank=True)
 
+    # A unit of a pool of identical items (bookings.pools): still booked, raced and checked in as itself.
+    pool = models.ForeignKey(
+        "Pool", on_delete=models.SET_NULL, null=True, blank=True, related_name="units", verbose_name=_("pool")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -234,6 +238,16 @@ class Booking(models.Model):
     )
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+
+    # Set when the booking is one unit of a pool request (bookings.pools.pool_book).
+    pool_request = models.ForeignKey(
+        "PoolRequest",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        verbose_name=_("pool request"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -563,3 +577,47 @@ class Suspension(models.Model):
 
     def in_force(self, now):
         return self.lifted_at is None and self.start <= now < self.until
+
+
+class Pool(models.Model):
+    """Identical units booked by count ("2 of the 30 laptops").
+
+    Each unit is a Resource with `pool` set, so the exclusion constraint still
+    decides every race per unit; the pool row is what pool requests queue on.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("pool")
+        verbose_name_plural = _("pools")
+
+    def __str__(self):
+        return self.name
+
+
+class PoolRequest(models.Model):
+    """One request for `quantity` units of a pool; its bookings (one per unit) are the units handed out."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="requests", verbose_name=_("pool"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pool_requests")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        verbose_name = _("pool request")
+        verbose_name_plural = _("pool requests")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="pool_request_quantity_positive"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.pool} ×{self.quantity} {self.start:%Y-%m-%d %H:%M}"

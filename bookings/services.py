@@ -27,6 +27,7 @@ from bookings.models import (
     Booking,
     BookingEvent,
     BookingStatus,
+    PoolRequest,
     Resource,
     ResourceAlias,
     Strike,
@@ -59,6 +60,8 @@ def booking_create(
     note: str = "",
     now: datetime | None = None,
     receipt: bool = True,
+    pool_request: PoolRequest | None = None,
+    chat_ids: set[int] | None = None,
 ) -> Booking:
     """Book `resource` for `user` from start to end, or raise a BookingError.
 
@@ -72,6 +75,8 @@ def booking_create(
     the receipt, held, in this transaction; the interface then reports
     booking_receipt_shown or booking_receipt_owed, and if it never does (its
     process died) the held receipt goes out when the hold ends.
+    `pool_request` and `chat_ids`: set by bookings.pools.pool_book, which books
+    each unit through here inside its own transaction (memberships asked before it).
     """
     now = now or timezone.now()
     rules.validate_booking_times(resource, start, end, now=now)
@@ -81,7 +86,8 @@ def booking_create(
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     blocked_until = end + resource.buffer
     status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.CONFIRMED
-    chat_ids = policies.user_chat_memberships(user=user, resources=[resource])  # may ask Telegram: no lock held
+    if chat_ids is None:
+        chat_ids = policies.user_chat_memberships(user=user, resources=[resource])  # may ask Telegram: no lock held
     try:
         with transaction.atomic():
             # A user's bookings one at a time (user row first, then the resource: always this order),
@@ -111,6 +117,7 @@ def booking_create(
                 check_in_deadline=rules.check_in_deadline(resource, start, end),
                 status=status,
                 note=note or "",
+                pool_request=pool_request,
             )
             _record([booking], from_status="", to_status=status, by=user, reason="", at=now, receipt=receipt)
     except IntegrityError as exc:

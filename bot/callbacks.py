@@ -102,6 +102,16 @@ ACCESS_ASK = "acq"  # Request access on a restricted card
 NOTHING = "no"  # calendar fillers: answered, nothing happens
 STICKER = "sk"  # the card a QR sticker opens (bot.handlers.sticker)
 STICKER_REPORT = "sp"
+# Pools (bot.handlers.pools).
+POOLS = "pl"
+POOL = "pv"
+POOL_QUANTITY = "pq"
+POOL_BOOK = "pb"
+POOL_REQUEST = "pm"
+POOL_CANCEL = "px"
+POOL_RETURN = "pr"
+POOL_SWAPS = "ps"
+POOL_SWAP = "pw"
 
 ARGUMENTS = {
     MENU: (),
@@ -130,6 +140,15 @@ ARGUMENTS = {
     TIME_ZONE_TYPE: (),
     ACCESS_ASK: (ID,),  # resource
     NOTHING: (),
+    POOLS: (),
+    POOL: (ID, DAY),
+    POOL_QUANTITY: (ID, MOMENT, MINUTES),  # pool, start, length
+    POOL_BOOK: (ID, MOMENT, MINUTES, INDEX),  # pool, start, length, quantity
+    POOL_REQUEST: (ID,),
+    POOL_CANCEL: (ID,),
+    POOL_RETURN: (ID,),
+    POOL_SWAPS: (ID,),  # booking
+    POOL_SWAP: (ID, ID),  # booking, unit
     # Booking actions shared with notifications (core.callbacks).
     BOOKING_CHECK_IN: (ID,),
     BOOKING_FINISH: (ID,),

@@ -97,3 +97,17 @@ def make_resource(db):
 @pytest.fixture
 def resource(make_resource):
     return make_resource(name="Projector", category="AV")
+
+
+@pytest.fixture
+def make_pool(make_resource):
+    """make_pool(units=5, name="Laptops", **unit_fields): a pool of identical units (Resources), lowest id first."""
+    from bookings.models import Pool
+
+    def make(units=5, *, name="Laptops", **unit_fields):
+        pool = Pool.objects.create(name=name)
+        for n in range(1, units + 1):
+            make_resource(name=f"{name} {n}", pool=pool, **unit_fields)
+        return pool
+
+    return make

@@ -15,13 +15,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings import errors, policies, rules, selectors
+from bookings import errors, policies, pools, rules, selectors
 from bookings.models import (
     AccessRequest,
     Booking,
     BookingEvent,
     BookingStatus,
     OpeningHours,
+    Pool,
+    PoolRequest,
     Resource,
     ResourceKind,
     Suspension,
@@ -395,4 +397,75 @@ class SuspensionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Suspension
         fields = ["id", "user", "start", "until", "reason", "lifted_by", "lifted_at"]
+
+
+# --- Pools of identical units (bookings.pools) --------------------------------
+
+
+class PoolBookingCreateSerializer(serializers.Serializer):
+    start = SiteDateTimeField(help_text=_("ISO 8601; without an offset, read in the site's time zone."))
+    end = SiteDateTimeField(help_text=_("ISO 8601; must be after start."))
+    # Its range is the domain's (1 to the pool's size), answered "invalid_quantity".
+    quantity = serializers.IntegerField(min_value=-MAX_ID, max_value=MAX_ID)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PoolUnitSwapSerializer(serializers.Serializer):
+    booking = IdField()
+    unit = IdField()
+
+
+class PoolSerializer(serializers.ModelSerializer):
+    units = serializers.IntegerField(source="unit_count", read_only=True)
+
+    class Meta:
+        model = Pool
+        fields = ["id", "name", "description", "units"]
+
+
+class PoolIntervalSerializer(serializers.Serializer):
+    start = SiteDateTimeField()
+    end = SiteDateTimeField()
+    free = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class PoolAvailabilitySerializer(serializers.Serializer):
+    pool = serializers.IntegerField()
+    date = serializers.DateField()
+    free = PoolIntervalSerializer(many=True)
+
+
+class PoolRequestActionsField(BookingActionsField):
+    """What the requesting user may do with the whole request now: cancel, return (bookings.pools)."""
+
+    def to_representation(self, pool_request):
+        request = self.context.get("request")
+        user = request.user if request else None
+        return [a.value for a in pools.pool_request_actions(request=pool_request, user=user)]
+
+
+class PoolRequestSerializer(serializers.ModelSerializer):
+    pool_name = serializers.CharField(source="pool.name", read_only=True)
+    start = SiteDateTimeField()
+    end = SiteDateTimeField()
+    created_at = SiteDateTimeField()
+    actions = PoolRequestActionsField()
+    bookings = BookingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PoolRequest
+        fields = [
+            "id",
+            "pool",
+            "pool_name",
+            "user",
+            "start",
+            "end",
+            "quantity",
+            "note",
+            "created_at",
+            "actions",
+            "bookings",
+        ]
         read_only_fields = fields

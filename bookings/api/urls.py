@@ -23,6 +23,10 @@ router.register("bookings", views.BookingViewSet, basename="booking")
 router.register("access-requests", views.AccessRequestViewSet, basename="access-request")
 router.register("suspensions", views.SuspensionViewSet, basename="suspension")
 
+
+router.register("pools", views.PoolViewSet, basename="pool")
+router.register("pool-requests", views.PoolRequestViewSet, basename="pool-request")
+
 urlpatterns = [
     *router.urls,
     re_path(r"^availability/?$", views.AvailabilityView.as_view(), name="availability"),

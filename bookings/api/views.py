@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import policies, selectors, services
+from bookings import policies, pools, selectors, services
 from bookings.api import serializers as s
 from bookings.api.errors import error_body
 from bookings.api.pagination import BoundedLimitOffsetPagination
@@ -39,7 +39,7 @@ ERROR_DESCRIPTIONS = {
         "The time is already booked (code slot_taken); by the asking user's own booking of exactly "
         "this time (code already_booked, with `booking`: that booking's id); a fair-use limit is used up "
         "(code quota_exceeded: which limit, the usage, when it resets), or an access request is already open "
-        "(access_request_pending)."
+        "(access_request_pending); fewer units of a pool are free than asked (not_enough_units)."
     ),
 }
 
@@ -390,6 +390,136 @@ class MyQuotasView(APIView):
                 raise exceptions.NotFound()
         usage = policies.user_quota_usage(user=request.user, resource=resource)
         return Response(s.QuotaUsageSerializer(usage, many=True).data)
+
+
+class PoolViewSet(viewsets.GenericViewSet):
+    """Pools of identical units, booked by count: one request, one booking per unit."""
+
+    serializer_class = s.PoolSerializer
+    pagination_class = BoundedLimitOffsetPagination
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(summary="List pools", responses={200: s.PoolSerializer(many=True), **error_responses(401)})
+    def list(self, request):
+        page = self.paginate_queryset(pools.pools_list())
+        return self.get_paginated_response(s.PoolSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="How many units of a pool are free, per interval of a day",
+        description=(
+            "Within each interval the same units are free throughout; intervals with no free unit are left out. "
+            "Empty when the units are restricted to groups the user is not in."
+        ),
+        parameters=[ID_PARAMETER, s.DayQuerySerializer],
+        responses={200: s.PoolAvailabilitySerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["get"])
+    def availability(self, request, pk):
+        pool = self._pool(pk)
+        day = parse(s.DayQuerySerializer, request.query_params).get("date") or today_in()
+        units = pools.pool_units(pool=pool)
+        bookable = policies.resources_only_bookable(user=request.user, resources=units[:1])
+        free = pools.pool_free_counts(pool=pool, day=day) if bookable else []
+        return Response(s.PoolAvailabilitySerializer({"pool": pool.pk, "date": day, "free": free}).data)
+
+    @extend_schema(
+        summary="Book a number of units of a pool",
+        description=(
+            "Picks the free units (lowest id first) and books each for the whole time, all or nothing. "
+            "Fewer free units than asked: 409 not_enough_units (the detail says how many are free); "
+            "a quantity outside 1 to the pool's size: 400 invalid_quantity."
+        ),
+        parameters=[ID_PARAMETER],
+        request=s.PoolBookingCreateSerializer,
+        responses={201: s.PoolRequestSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def bookings(self, request, pk):
+        pool = self._pool(pk)
+        made = pools.pool_book(user=request.user, pool=pool, **parse(s.PoolBookingCreateSerializer, request.data))
+        return Response(
+            s.PoolRequestSerializer(made, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
+
+    def _pool(self, pk):
+        pool = pools.pool_get(pool_id=int(pk))
+        if pool is None:
+            raise exceptions.NotFound()
+        return pool
+
+
+class PoolRequestViewSet(viewsets.GenericViewSet):
+    """Pool requests: a user's own, or everyone's for staff; cancel or return all their units at once."""
+
+    serializer_class = s.PoolRequestSerializer
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        summary="My upcoming pool requests with their live unit bookings",
+        responses={200: s.PoolRequestSerializer(many=True), **error_responses(401)},
+    )
+    def list(self, request):
+        found = pools.pool_requests_of(user=request.user)
+        return Response(s.PoolRequestSerializer(found, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="A pool request with all its unit bookings",
+        parameters=[ID_PARAMETER],
+        responses={200: s.PoolRequestSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request, pk):
+        return self._answer(request, self._request(request, pk))
+
+    @extend_schema(
+        summary="Cancel every unit of the request that has not started",
+        description="A single unit is cancelled with POST /api/bookings/{id}/cancel/.",
+        parameters=[ID_PARAMETER],
+        request=s.ReasonSerializer,
+        responses={200: s.PoolRequestSerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk):
+        reason = parse(s.ReasonSerializer, request.data)["reason"]
+        pools.pool_request_cancel(request=self._request(request, pk), by=request.user, reason=reason)
+        return self._answer(request, self._request(request, pk))
+
+    @extend_schema(
+        summary="Return every unit of the request that is out",
+        description="A single unit is returned with POST /api/bookings/{id}/finish/.",
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={200: s.PoolRequestSerializer, **error_responses(400, 401, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_units(self, request, pk):
+        pools.pool_request_return(request=self._request(request, pk), by=request.user)
+        return self._answer(request, self._request(request, pk))
+
+    @extend_schema(
+        summary="Hand out another free unit of the pool for one of the request's bookings (at check-in)",
+        parameters=[ID_PARAMETER],
+        request=s.PoolUnitSwapSerializer,
+        responses={200: s.PoolRequestSerializer, **error_responses(400, 401, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def swap(self, request, pk):
+        found = self._request(request, pk)
+        asked = parse(s.PoolUnitSwapSerializer, request.data)
+        booking = next((b for b in found.bookings.all() if b.pk == asked["booking"]), None)
+        unit = selectors.resource_get(resource_id=asked["unit"])
+        if booking is None or unit is None:
+            raise exceptions.NotFound()
+        pools.pool_unit_swap(booking=booking, unit=unit, by=request.user)
+        return self._answer(request, self._request(request, pk))
+
+    def _request(self, request, pk):
+        found = pools.pool_request_get(request_id=int(pk), user=request.user)
+        if found is None:
+            raise exceptions.NotFound()
+        return found
+
+    def _answer(self, request, found):
+        return Response(s.PoolRequestSerializer(found, context={"request": request}).data)
 
 
 def api_not_found(request, *args, **kwargs):

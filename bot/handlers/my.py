@@ -49,6 +49,11 @@ def my_bookings(actor, page=0):
         for b in shown
     ]
     rows += keyboards.pager(page, pages, cb.MY) + [keyboards.to_menu()]
+    if page == 0:
+        from bot.handlers import pools  # pools imports this module's action_buttons
+
+        pool_lines, pool_rows = pools.my_section(actor)
+        lines, rows = lines + pool_lines, pool_rows + rows
     return Screen("\n".join(lines), rows)
 
 

@@ -18,4 +18,12 @@ ENDPOINTS = [
     "/api/access-requests/{id}/approve/",
     "/api/access-requests/{id}/reject/",
     "/api/me/quotas/",
+    "/api/pools/",
+    "/api/pools/{id}/availability/",
+    "/api/pools/{id}/bookings/",
+    "/api/pool-requests/",
+    "/api/pool-requests/{id}/",
+    "/api/pool-requests/{id}/cancel/",
+    "/api/pool-requests/{id}/return/",
+    "/api/pool-requests/{id}/swap/",
 ]

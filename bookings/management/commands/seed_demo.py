@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from bookings import services
-from bookings.models import AccessRule, Closure, OpeningHours, QuotaRule, Resource, ResourceKind
+from bookings.models import AccessRule, Closure, OpeningHours, Pool, QuotaRule, Resource, ResourceKind
 from bookings.rules import local_midnight, today_in
 from core.deeplinks import BotUsernameUnknown, bot_username, resource_deep_link
 
@@ -145,6 +145,7 @@ class Command(BaseCommand):
                     for opens, closes in intervals
                 )
         seed_policies()
+        seed_pools()
         self.stdout.write(self.style.SUCCESS(f"Demo catalogue: {len(DEMO)} resources ({created} new)."))
         self.print_deep_links()
 
@@ -197,4 +198,30 @@ def seed_policies():
             reason_kind="maintenance",
             reason="Demo: projector replacement",
             defaults={"start": local_midnight(day), "end": local_midnight(day + timedelta(days=1))},
+        )
+
+
+def seed_pools():
+    """The demo's pool (bookings.pools), idempotent: Laptops, five identical units that need check-in."""
+    # TODO(loans): when Resource gains the loans engineer's "requires return" field, set it on these units too.
+    pool, _ = Pool.objects.update_or_create(
+        name="Laptops", defaults={"description": "Identical 14-inch laptops with charger.", "is_active": True}
+    )
+    for n in range(1, 6):
+        unit, _ = Resource.objects.update_or_create(
+            name=f"Laptop {n:02d}",
+            defaults={
+                "pool": pool,
+                "kind": ResourceKind.EQUIPMENT,
+                "category": "Laptops",
+                "location": "IT desk",
+                "description": "14-inch laptop with charger.",
+                "is_active": True,
+                "requires_check_in": True,
+                "max_duration_minutes": 8 * 60,
+            },
+        )
+        unit.opening_hours.all().delete()
+        OpeningHours.objects.bulk_create(
+            OpeningHours(resource=unit, weekday=day, opens=time(8, 0), closes=time(20, 0)) for day in range(5)
         )
