@@ -202,8 +202,8 @@ def seed_policies():
 
 
 def seed_pools():
-    """The demo's pool (bookings.pools), idempotent: Laptops, five identical units that need check-in."""
-    # TODO(loans): when Resource gains the loans engineer's "requires return" field, set it on these units too.
+    """The demo's pool (bookings.pools), idempotent: Laptops, five identical units that need
+    check-in and return (a laptop not brought back by its end becomes overdue)."""
     pool, _ = Pool.objects.update_or_create(
         name="Laptops", defaults={"description": "Identical 14-inch laptops with charger.", "is_active": True}
     )
@@ -218,6 +218,7 @@ def seed_pools():
                 "description": "14-inch laptop with charger.",
                 "is_active": True,
                 "requires_check_in": True,
+                "requires_return": True,
                 "max_duration_minutes": 8 * 60,
             },
         )
