@@ -309,6 +309,19 @@ def booking_policy_refusal(
     return None
 
 
+def booking_pickup(*, booking: Booking, user: User | None) -> dict | None:
+    """What the holder needs at the resource: its pickup instructions and access code, read from the
+    resource now. Only the owner, only once checked in and while they hold it (active or overdue);
+    None otherwise, or when the resource has neither."""
+    held = booking.status in (BookingStatus.ACTIVE, BookingStatus.OVERDUE) and booking.checked_in_at is not None
+    if user is None or booking.user_id != user.pk or not held:
+        return None
+    resource = Resource.objects.filter(pk=booking.resource_id).only("pickup_instructions", "access_code").first()
+    if resource is None or not (resource.pickup_instructions or resource.access_code):
+        return None
+    return {"instructions": resource.pickup_instructions, "access_code": resource.access_code}
+
+
 def booking_get(*, booking_id: int, user: User | None = None) -> Booking | None:
     """The booking, restricted to `user`'s own unless user is staff or None."""
     qs = Booking.objects.select_related("resource", "user")

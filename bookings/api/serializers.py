@@ -319,12 +319,25 @@ class BookingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PickupSerializer(serializers.Serializer):
+    instructions = serializers.CharField()
+    access_code = serializers.CharField()
+
+
 class BookingDetailSerializer(BookingSerializer):
     events = BookingEventSerializer(many=True, read_only=True, help_text=_("The status history, oldest first."))
+    pickup = serializers.SerializerMethodField(
+        help_text=_("The resource's pickup instructions and access code: for the owner, once checked in.")
+    )
 
     class Meta(BookingSerializer.Meta):
-        fields = BookingSerializer.Meta.fields + ["events"]
+        fields = BookingSerializer.Meta.fields + ["events", "pickup"]
         read_only_fields = fields
+
+    @extend_schema_field(PickupSerializer(allow_null=True))
+    def get_pickup(self, booking) -> dict | None:
+        request = self.context.get("request")
+        return selectors.booking_pickup(booking=booking, user=request.user if request else None)
 
 
 class AccessRequestCreateSerializer(serializers.Serializer):

@@ -92,3 +92,32 @@ def test_resources_say_out_of_service_and_never_show_the_access_code(api, staff,
     item = next(r for r in (listed["results"] if isinstance(listed, dict) else listed) if r["id"] == resource.pk)
     assert item["out_of_service"] is True
     assert "4711" not in str(listed) and "Shelf B" not in str(listed)
+
+
+def test_the_owner_reads_pickup_and_access_code_through_the_api_only_once_checked_in(
+    api, client_of, make_user, make_resource, user
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from bookings import rules
+
+    resource = make_resource(
+        name="Locker camera",
+        hours=None,
+        slot_minutes=5,
+        min_duration_minutes=5,
+        requires_check_in=True,
+        access_code="4711",
+        pickup_instructions="Locker 3, top shelf",
+    )
+    start = rules.round_up_to_grid(resource, timezone.now() + timedelta(minutes=10))
+    booking = services.booking_create(user=user, resource=resource, start=start, end=start + timedelta(minutes=30))
+    before = api.get(f"/api/bookings/{booking.pk}/").json()
+    assert before["pickup"] is None and "4711" not in str(before)
+
+    checked_in = api.post(f"/api/bookings/{booking.pk}/check-in/").json()
+    assert checked_in["pickup"] == {"instructions": "Locker 3, top shelf", "access_code": "4711"}
+    stranger = client_of(make_user(username="stranger", is_staff=True))
+    assert stranger.get(f"/api/bookings/{booking.pk}/").json()["pickup"] is None  # staff see the booking, not the code
