@@ -109,3 +109,17 @@ def slot():
         return start, start + timedelta(hours=length_hours)
 
     return make
+
+
+@pytest.fixture
+def boss(sandbox):
+    return sandbox.user("Boss", username="boss")
+
+
+@pytest.fixture
+def admin_group(sandbox, boss, settings, make_user):
+    """The admin chat with Boss in it; Boss is a staff user linked to Telegram."""
+    group = sandbox.group("Slotbot admins", members=[boss])
+    settings.TELEGRAM_ADMIN_CHAT_ID = group.id
+    make_user(username="boss", is_staff=True, telegram_id=boss.id, telegram_username="boss")
+    return group

@@ -34,19 +34,6 @@ def laser(make_resource, makers):
     return resource
 
 
-@pytest.fixture
-def boss(sandbox):
-    return sandbox.user("Boss", username="boss")
-
-
-@pytest.fixture
-def admin_group(sandbox, boss, settings, make_user):
-    group = sandbox.group("Slotbot admins", members=[boss])
-    settings.TELEGRAM_ADMIN_CHAT_ID = group.id
-    make_user(username="boss", is_staff=True, telegram_id=boss.id, telegram_username="boss")
-    return group
-
-
 def registered(account):
     """The Slotbot user the bot made of a sandbox user (after their first message)."""
     account.send("/start")

@@ -13,7 +13,6 @@ from bookings.models import Booking, BookingStatus, Strike, Suspension
 from notifications import outbox, texts
 from notifications.models import Notification, NotificationKind
 from tests.bot.conftest import TOKEN
-from tests.bot.test_admins import admin_group, boss  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,8 +51,8 @@ def test_admin_marks_an_overdue_item_returned_from_the_groups_alert(
     bot,
     sandbox,
     alice,
-    boss,  # noqa: F811 (the imported fixture)
-    admin_group,  # noqa: F811
+    boss,
+    admin_group,
     make_resource,
 ):
     booking = overdue_loan(started(alice), make_resource)
@@ -94,8 +93,8 @@ def test_admin_lifts_a_suspension_from_the_groups_message(
     bot,
     sandbox,
     alice,
-    boss,  # noqa: F811 (the imported fixture)
-    admin_group,  # noqa: F811
+    boss,
+    admin_group,
     make_resource,
 ):
     user = started(alice)

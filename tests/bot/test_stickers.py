@@ -27,19 +27,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def boss(sandbox):
-    return sandbox.user("Boss", username="boss")
-
-
-@pytest.fixture
-def admin_group(sandbox, boss, settings, make_user):
-    group = sandbox.group("Slotbot admins", members=[boss])
-    settings.TELEGRAM_ADMIN_CHAT_ID = group.id
-    make_user(username="boss", is_staff=True, telegram_id=boss.id, telegram_username="boss")
-    return group
-
-
-@pytest.fixture
 def outbox(sandbox, settings, monkeypatch):
     """deliver() sends every due outbox row to the sandbox, as a worker would."""
     settings.TELEGRAM_BASE_URL = sandbox.base_url
