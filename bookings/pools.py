@@ -241,7 +241,7 @@ def pool_unit_swap(*, booking: Booking, unit: Resource, by, now=None) -> Booking
         with transaction.atomic():
             services.lock_user(booking.user)
             _lock_pool(old.pool)
-            services._lock_resource(unit)
+            services.lock_resource(unit)
             if _unit_busy(unit, booking):
                 raise errors.SlotTaken()
             moved = Booking.objects.filter(pk=booking.pk, status=seen, resource=old).update(

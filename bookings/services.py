@@ -98,7 +98,7 @@ def booking_create(
             # constraint checks against each other's uncommitted rows can deadlock
             # (PostgreSQL aborts one with 40P01); queued on the resource's row they
             # cannot, and the loser meets the winner's row as `slot_taken`.
-            _lock_resource(resource)
+            lock_resource(resource)
             policies.enforce_booking_policies(
                 user=user, resource=resource, start=start, end=end, now=now, chat_ids=chat_ids
             )
@@ -142,7 +142,7 @@ def lock_user(user: User) -> None:
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
 
 
-def _lock_resource(resource):
+def lock_resource(resource):
     """Row lock on the resource until the transaction ends (SQLite's IMMEDIATE transactions already serialise)."""
     list(Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk", flat=True))
 

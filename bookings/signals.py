@@ -38,3 +38,9 @@ resource_problem_reported = Signal()
 # suspension is lifted by staff (lifted True, by the staff member). Arguments:
 # suspension (Suspension, user loaded), lifted, by.
 suspension_changed = Signal()
+
+# Sent when time on a resource stops being taken by a live booking: a cancel, a
+# rejection, the expiry of a no-show or an unapproved request, an early return,
+# a move away, a closure lifted. Arguments: resource_id, start, end (the freed
+# interval), at (datetime). Receivers (the waitlist) look for whoever waits for it.
+time_freed = Signal()
