@@ -38,6 +38,8 @@ from bookings.models import (
     Suspension,
     name_key,
 )
+from bookings.reschedule import EXTENSION_CHOICES as EXTENSION_CHOICES
+from bookings.reschedule import booking_extensions_possible as booking_extensions_possible
 from core.models import User
 
 
