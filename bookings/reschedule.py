@@ -89,7 +89,8 @@ def booking_extensions_possible(
 
         def check(end=end):
             rules.validate_extension(booking.resource, booking.start, end)
-            _check(booking, start=booking.start, end=end, blocked_until=end + _buffer(booking), now=now, chat_ids=chat_ids)
+            blocked_until = end + _buffer(booking)
+            _check(booking, start=booking.start, end=end, blocked_until=blocked_until, now=now, chat_ids=chat_ids)
 
         if not _refusal(check):
             possible.append(minutes)
@@ -179,9 +180,7 @@ def _reschedule(booking, *, by, start, end, now, change):
             )
             if change == MOVED:
                 for freed_start, freed_end in freed_intervals((old_start, old_blocked), (start, blocked_until)):
-                    time_freed.send(
-                        sender=Booking, resource_id=resource.pk, start=freed_start, end=freed_end, at=now
-                    )
+                    time_freed.send(sender=Booking, resource_id=resource.pk, start=freed_start, end=freed_end, at=now)
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
             raise errors.SlotTaken() from None

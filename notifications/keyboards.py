@@ -33,15 +33,15 @@ def for_ending_owner(booking, *, now=None):
     """The before-end reminder: the owner's actions, and Extend +30 min / +1 h where that would work now."""
     markup = for_owner(booking, now=now) or {"inline_keyboard": []}
     row = [
-        {"text": _extend_label(minutes), "callback_data": callbacks.encode(callbacks.BOOKING_EXTEND, booking.pk, minutes)}
-        for minutes in selectors.booking_extensions_possible(booking, now)
+        {"text": extend_label(m), "callback_data": callbacks.encode(callbacks.BOOKING_EXTEND, booking.pk, m)}
+        for m in selectors.booking_extensions_possible(booking, now)
     ]
     if row:
         markup["inline_keyboard"].append(row)
     return markup if markup["inline_keyboard"] else None
 
 
-def _extend_label(minutes):
+def extend_label(minutes):
     return _("Extend +%(length)s") % {"length": rules.format_minutes(minutes)}
 
 

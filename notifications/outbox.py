@@ -200,7 +200,8 @@ def notifications_create_reminders(*, now=None):
     for due, kind in ((starting, NotificationKind.REMINDER_START), (ending, NotificationKind.REMINDER_END)):
         # The reminder of the booking's current times: one superseded by a move or an extension
         # (notifications_for_reschedule renames its key) does not stop a new one.
-        due = due.exclude(Exists(Notification.objects.filter(dedupe_key=Concat(Cast(OuterRef("pk"), CharField()), Value(f":{kind}")))))
+        current_key = Concat(Cast(OuterRef("pk"), CharField()), Value(f":{kind}"))
+        due = due.exclude(Exists(Notification.objects.filter(dedupe_key=current_key)))
         rows += [_user_row(b, kind, {}) for b in due if user_chat_id(b.user)]
     return _insert(rows)
 
