@@ -97,6 +97,25 @@ def booking_extensions_possible(
     return tuple(possible)
 
 
+def booking_move_refusal(
+    booking: Booking, *, start: datetime, end: datetime, user: Asker = None, now: datetime | None = None
+) -> errors.BookingError | None:
+    """The BookingError booking_move would raise for this move now, or None: the confirm screen says so
+    before the user presses Move. The service's checks without its locks; the press decides."""
+    now = now or timezone.now()
+    user = booking.user if user is None else user
+
+    def check():
+        require(Action.MOVE, booking=booking, user=user, now=now)
+        rules.validate_booking_times(booking.resource, start, end, now=now)
+        chat_ids = policies.user_chat_memberships(user=booking.user, resources=[booking.resource])
+        utc_start, utc_end = start.astimezone(UTC), end.astimezone(UTC)
+        blocked_until = utc_end + booking.resource.buffer
+        _check(booking, start=utc_start, end=utc_end, blocked_until=blocked_until, now=now, chat_ids=chat_ids)
+
+    return _refusal(check)
+
+
 def _refusal(check):
     try:
         check()

@@ -40,6 +40,7 @@ from bookings.models import (
 )
 from bookings.reschedule import EXTENSION_CHOICES as EXTENSION_CHOICES
 from bookings.reschedule import booking_extensions_possible as booking_extensions_possible
+from bookings.reschedule import booking_move_refusal as booking_move_refusal
 from core.models import User
 
 
