@@ -116,6 +116,24 @@ def booking_move_refusal(
     return _refusal(check)
 
 
+def booking_move_days(booking: Booking, *, first, last, zone=None, now: datetime | None = None) -> set:
+    """The dates from `first` to `last` (in `zone`) the move picker offers (its own time counting as free)."""
+    return availability.free_days(
+        resource=booking.resource, first=first, last=last, zone=zone, now=now, ignoring=booking.pk
+    )
+
+
+def booking_move_starts(booking: Booking, *, day, zone=None, now: datetime | None = None) -> list:
+    """The move picker's starts on `day` (in `zone`): the resource's free starts, the booking's own time
+    counting as free (a move may overlap it), with the lengths that fit (availability.FreeStart)."""
+    return availability.free_starts(resource=booking.resource, day=day, zone=zone, now=now, ignoring=booking.pk)
+
+
+def booking_move_lengths(booking: Booking, *, start: datetime, now: datetime | None = None) -> tuple[timedelta, ...]:
+    """The lengths a move of `booking` to `start` may have (its own time counting as free)."""
+    return availability.durations_at(resource=booking.resource, start=start, now=now, ignoring=booking.pk)
+
+
 def _refusal(check):
     try:
         check()

@@ -9,8 +9,8 @@ stale button gets the domain's answer on the refreshed card.
 Move walks the booking's own resource through the booking flow's steps —
 day (bot.calendar) → start → length → a confirm screen saying from when to
 when and, like the booking's confirm screen, why the domain would refuse it
-— and ends in bookings.reschedule.booking_move. The picker shows the times
-free of every live booking, the moved one's own time included.
+— and ends in bookings.reschedule.booking_move. The picker counts the moved
+booking's own time as free, so it may shift into it ("half an hour later").
 """
 
 from datetime import timedelta
@@ -63,7 +63,7 @@ def move_days(actor, booking_id, year_month):
     year_month = min(max(year_month, first_month), last_month)
     month_first, month_last = first_and_last_day(year_month)
     first, last = max(first_day, month_first), min(last_day, month_last)
-    bookable = selectors.resource_free_days(resource=resource, first=first, last=last, zone=actor.zone, now=now)
+    bookable = selectors.booking_move_days(booking, first=first, last=last, zone=actor.zone, now=now)
     closed = selectors.resource_closed_days(resource=resource, first=first, last=last, zone=actor.zone)
     rows = month_keyboard(
         year_month,
@@ -83,7 +83,7 @@ def move_days(actor, booking_id, year_month):
 def move_starts(actor, booking_id, day, page):
     booking = _movable(actor, booking_id)
     resource = booking.resource
-    free = selectors.resource_free_starts(resource=resource, day=day, zone=actor.zone)
+    free = selectors.booking_move_starts(booking, day=day, zone=actor.zone)
     back = keyboards.back(cb.MOVE_DAYS, booking.pk, month_of(day))
     if not free:
         return Screen(texts.no_free_starts(resource.name, day), [back])
@@ -96,7 +96,7 @@ def move_starts(actor, booking_id, day, page):
 def move_lengths(actor, booking_id, start):
     booking = _movable(actor, booking_id)
     resource = booking.resource
-    lengths = selectors.resource_durations_at(resource=resource, start=start)
+    lengths = selectors.booking_move_lengths(booking, start=start)
     day = _local_day(start, actor.user)
     if not lengths:
         screen = move_starts(actor, booking_id, day, 0)

@@ -343,3 +343,12 @@ def test_the_extend_and_move_actions_are_asked_like_the_others(resource, user, o
     # booking_actions lists the status changes only: what an extension needs is the database's answer.
     assert Action.EXTEND not in selectors.booking_actions(booking=booking, user=user, now=now)
     assert reschedule.EXTENSION_CHOICES == (30, 60)
+
+
+def test_the_move_picker_counts_the_bookings_own_time_as_free(resource, user, book, at, now):
+    booking = book(resource, at(10), at(11))
+    own = [s.start for s in selectors.booking_move_starts(booking, day=now.date(), now=now)]
+    others = [s.start for s in selectors.resource_free_starts(resource=resource, day=now.date(), now=now)]
+    assert at(10, 30) in own and at(10, 30) not in others
+    assert timedelta(hours=1) in selectors.booking_move_lengths(booking, start=at(10, 30), now=now)
+    assert now.date() in selectors.booking_move_days(booking, first=now.date(), last=now.date(), now=now)
