@@ -77,3 +77,9 @@ def test_a_move_needs_a_start_and_an_end(api, studio, user, book):
     booking = book(user, studio)
     answer = api.post(f"/api/bookings/{booking.pk}/move/", {"start": "tomorrow"}, format="json")
     assert answer.status_code == 400
+
+
+def test_refusals_read_in_russian(api, studio, user, book, local_day):
+    booking = book(user, studio)
+    answer = api.post(f"/api/bookings/{booking.pk}/extend/", {"minutes": 0}, format="json", HTTP_ACCEPT_LANGUAGE="ru")
+    assert answer.json()["detail"].startswith("Продление — целое число минут")

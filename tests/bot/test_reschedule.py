@@ -154,3 +154,15 @@ def test_the_buttons_read_in_russian(bot, sandbox, open_resource, slot):
     ivan.press(cb.data(cb.MY_BOOKING, booking.pk)).answer()
     card = ivan.expect_message(containing=f"#{booking.pk}")
     assert {"⏩ Продлить на 30 мин", "⏩ Продлить на 1 ч", "🔀 Перенести"} <= set(card.buttons)
+
+
+def test_a_forged_extend_of_someone_elses_booking_changes_nothing(bot, alice, bob, open_resource, slot):
+    from core.callbacks import BOOKING_EXTEND, encode
+
+    user = started(alice)
+    started(bob)
+    start, end = slot(hours_ahead=3)
+    booking = services.booking_create(user=user, resource=open_resource, start=start, end=end)
+    answer = bob.press(encode(BOOKING_EXTEND, booking.pk, 30), forge=True).answer()
+    assert "expired" in answer["text"]
+    assert Booking.objects.get(pk=booking.pk).end == end
