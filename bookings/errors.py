@@ -144,3 +144,14 @@ InvalidQuantity = _error(
     ngettext_lazy("Ask for 1 unit.", "Ask for 1 to %(limit)s units.", "limit"),
 )
 NotInPool = _error("NotInPool", "not_in_pool", _("This unit is not part of the booking's pool."))
+
+
+# Extend and move (bookings.reschedule).
+NotExtendable = _error("NotExtendable", "not_extendable", _("This booking cannot be extended any more."))
+NotMovable = _error("NotMovable", "not_movable", _("A booking can only be moved before it starts."))
+InvalidExtension = _error(
+    "InvalidExtension", "invalid_extension", _("An extension is a whole number of minutes, from 1 to %(limit)s.")
+)
+BookingChanged = _error(
+    "BookingChanged", "booking_changed", _("This booking was changed meanwhile: look at it again and retry.")
+)

@@ -44,3 +44,9 @@ suspension_changed = Signal()
 # a move away, a closure lifted. Arguments: resource_id, start, end (the freed
 # interval), at (datetime). Receivers (the waitlist) look for whoever waits for it.
 time_freed = Signal()
+
+# Sent when a booking is extended or moved (bookings.reschedule), inside its transaction.
+# Arguments: booking (Booking, resource and user loaded, with its new times and status),
+# change ("extended" or "moved"), from_status (its status before: a move of a booking
+# that needs approval makes it pending again), old_start, old_end, by (User), at (datetime).
+booking_rescheduled = Signal()

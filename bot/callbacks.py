@@ -21,6 +21,7 @@ from core.callbacks import (
     BOOKING_APPROVE,
     BOOKING_CANCEL,
     BOOKING_CHECK_IN,
+    BOOKING_EXTEND,
     BOOKING_FINISH,
     BOOKING_MARK_RETURNED,
     BOOKING_REJECT,
@@ -112,6 +113,12 @@ POOL_CANCEL = "px"
 POOL_RETURN = "pr"
 POOL_SWAPS = "ps"
 POOL_SWAP = "pw"
+# Move (bot.handlers.reschedule): the booking's own day → start → length → confirm flow.
+MOVE_DAYS = "mvd"
+MOVE_STARTS = "mvs"
+MOVE_LENGTHS = "mvl"
+MOVE_CONFIRM = "mvc"
+MOVE_DO = "mvy"
 
 ARGUMENTS = {
     MENU: (),
@@ -149,6 +156,13 @@ ARGUMENTS = {
     POOL_RETURN: (ID,),
     POOL_SWAPS: (ID,),  # booking
     POOL_SWAP: (ID, ID),  # booking, unit
+    MOVE_DAYS: (ID, MONTH),  # booking, month
+    MOVE_STARTS: (ID, DAY, PAGE),
+    MOVE_LENGTHS: (ID, MOMENT),
+    MOVE_CONFIRM: (ID, MOMENT, MINUTES),  # booking, new start, new length
+    MOVE_DO: (ID, MOMENT, MINUTES),
+    # Extend +N min, on the before-end reminder (notifications) and in /my: booking, minutes.
+    BOOKING_EXTEND: (ID, MINUTES),
     # Booking actions shared with notifications (core.callbacks).
     BOOKING_CHECK_IN: (ID,),
     BOOKING_FINISH: (ID,),

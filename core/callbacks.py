@@ -35,6 +35,8 @@ RESOURCE_IN_SERVICE = "ins"
 # Loans, in the admin group: staff's Mark returned (a booking id) and Lift suspension (a suspension id).
 BOOKING_MARK_RETURNED = "mr"
 SUSPENSION_LIFT = "lift"
+# Extend and move: Extend +N min on the before-end reminder and in /my (booking id, minutes).
+BOOKING_EXTEND = "ext"
 
 
 class InvalidCallback(ValueError):

@@ -45,6 +45,8 @@ class NotificationKind(models.TextChoices):
     NEXT_MAY_BE_LATE = "next_may_be_late", pgettext_lazy("notification kind", "item may be late")
     SUSPENDED = "suspended", pgettext_lazy("notification kind", "suspended")
     SUSPENSION_LIFTED = "suspension_lifted", pgettext_lazy("notification kind", "suspension lifted")
+    EXTENDED = "extended", pgettext_lazy("notification kind", "booking extended")
+    MOVED = "moved", pgettext_lazy("notification kind", "booking moved")
     # To the admin group.
     ADMIN_PROBLEM = "admin_problem", pgettext_lazy("notification kind", "admin: problem reported")
     ADMIN_APPROVAL = "admin_approval", pgettext_lazy("notification kind", "admin: approval needed")

@@ -34,6 +34,7 @@ DOMAIN_ERROR_STATUS = {
     errors.Suspended: status.HTTP_403_FORBIDDEN,
     errors.NotSuspended: status.HTTP_409_CONFLICT,
     errors.NotEnoughUnits: status.HTTP_409_CONFLICT,
+    errors.BookingChanged: status.HTTP_409_CONFLICT,
 }
 
 # DRF names a refused permission "permission_denied"; the API uses the
