@@ -1,0 +1,75 @@
+"""The calendar feed endpoints: `GET /calendar/<token>.ics` and `GET /calendar/resource/<token>.ics`.
+
+Plain Django views (calendar apps send no API credentials: the secret path
+is the credential). Each presented token is rate-limited with the shared
+limiter (core.ratelimit) before it is looked up, valid or not, so a 429
+tells nothing either; a token that finds nothing is Django's own 404, the
+same page as any unknown path. A feed answers with ETag and Last-Modified,
+and a conditional GET that matches is 304 without a body.
+"""
+
+import hashlib
+import math
+
+from django.conf import settings
+from django.http import Http404, HttpResponse
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
+
+from bookings import feeds
+from core.ratelimit import Bucket, get_rate_limiter
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def _bucket(kind, token):
+    interval = 60 / settings.CALENDAR_FEED_RATE_PER_MINUTE
+    key = hashlib.sha256(token.encode()).hexdigest()[:32]  # the limiter's keys never hold the secret
+    return Bucket(f"calendar-feed:{kind}:{key}", interval, (settings.CALENDAR_FEED_BURST - 1) * interval)
+
+
+def _too_many(kind, token):
+    """A 429 with Retry-After when this token has used up its rate; else None."""
+    reservation = get_rate_limiter().reserve([_bucket(kind, token)], max_wait=0)
+    if reservation.booked:
+        return None
+    response = HttpResponse("Too many requests for this feed.\n", status=429, content_type="text/plain")
+    response["Retry-After"] = str(max(1, math.ceil(reservation.wait)))
+    return response
+
+
+def _answer(request, feed, *, cache_control, filename):
+    response = HttpResponse(feed.body, content_type=CONTENT_TYPE)
+    response["ETag"] = feed.etag
+    response["Last-Modified"] = http_date(feed.last_modified.timestamp())
+    response["Cache-Control"] = cache_control
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return get_conditional_response(
+        request, etag=feed.etag, last_modified=int(feed.last_modified.timestamp()), response=response
+    )
+
+
+@require_safe
+def user_feed(request, token):
+    limited = _too_many("user", token)
+    if limited is not None:
+        return limited
+    row = feeds.calendar_token_find(token=token)
+    if row is None:
+        raise Http404()
+    return _answer(request, feeds.user_feed(row=row), cache_control="private, no-cache", filename="slotbot.ics")
+
+
+@require_safe
+def resource_feed(request, token):
+    limited = _too_many("resource", token)
+    if limited is not None:
+        return limited
+    resource = feeds.resource_by_feed_token(token=token)
+    if resource is None:
+        raise Http404()
+    filename = f"slotbot-resource-{resource.pk}.ics"
+    return _answer(request, feeds.resource_feed(resource=resource), cache_control="no-cache", filename=filename)
