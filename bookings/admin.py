@@ -33,8 +33,8 @@ from bookings.models import (
     AccessRequest,
     AccessRule,
     Booking,
-    CalendarToken,
     BookingEvent,
+    CalendarToken,
     Closure,
     OpeningHours,
     Pool,
@@ -147,7 +147,9 @@ class ResourceAdmin(admin.ModelAdmin):
         feeds.resource_public_feed_prepare(obj)  # switched on for the first time: its link is made
         super().save_model(request, obj, form, change)
 
-    @admin.action(description=_("Renew the public calendar feed links (the old ones stop working)"), permissions=["change"])
+    @admin.action(
+        description=_("Renew the public calendar feed links (the old ones stop working)"), permissions=["change"]
+    )
     def renew_public_feed_links(self, request, queryset):
         done = 0
         for resource in queryset:

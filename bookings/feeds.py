@@ -39,7 +39,7 @@ from core.deeplinks import BotUsernameUnknown, bot_username, resource_deep_link
 from core.models import User
 
 # Tokens are 43 characters of base64url (256 bits); the URL accepts nothing else.
-TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"
+TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"  # noqa: S105 (a URL pattern, not a secret)
 _TOKEN_LENGTH = 43
 _TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _HMAC_PURPOSE = b"slotbot calendar feed v1:"
@@ -254,6 +254,11 @@ def booking_ics(*, booking: Booking) -> bytes:
     return calendar.to_ical()
 
 
+def booking_offers_calendar_file(*, booking: Booking, now: datetime | None = None) -> bool:
+    """Whether a booking's receipt and card offer Add to calendar: it still holds time that is to come."""
+    return booking.status in LIVE_STATUSES and booking.end > (now or timezone.now())
+
+
 def booking_ics_filename(booking: Booking) -> str:
     return f"slotbot-booking-{booking.pk}.ics"
 
@@ -316,7 +321,7 @@ def _event(booking, *, zone, personal):
         event.add("location", resource.location)
     lines = []
     if personal:
-        lines.append(formats.booking_span(booking.start, booking.end, zone))
+        lines.append(f"{formats.booking_span(booking.start, booking.end, zone)} ({zone})")
     lines.append(_("Status: %(status)s") % {"status": status.label})
     if personal:
         lines.append(_("Booking #%(id)s") % {"id": booking.pk})

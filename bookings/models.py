@@ -102,7 +102,9 @@ class Resource(models.Model):
             ),
             models.CheckConstraint(condition=Q(min_duration_minutes__gt=0), name="resource_min_duration_positive"),
             models.UniqueConstraint(
-                fields=["public_feed_token"], condition=~Q(public_feed_token=""), name="resource_public_feed_token_unique"
+                fields=["public_feed_token"],
+                condition=~Q(public_feed_token=""),
+                name="resource_public_feed_token_unique",
             ),
         ]
 

@@ -22,6 +22,7 @@ from core.callbacks import (
     BOOKING_CANCEL,
     BOOKING_CHECK_IN,
     BOOKING_FINISH,
+    BOOKING_ICS,
     BOOKING_MARK_RETURNED,
     BOOKING_REJECT,
     RESOURCE_CARD,
@@ -112,6 +113,10 @@ POOL_CANCEL = "px"
 POOL_RETURN = "pr"
 POOL_SWAPS = "ps"
 POOL_SWAP = "pw"
+# Calendar feeds (bot.handlers.feeds): /settings → Calendar link, Renew, Revoke.
+CALENDAR_LINK = "fcl"
+CALENDAR_RENEW = "fcr"
+CALENDAR_REVOKE = "fcx"
 
 ARGUMENTS = {
     MENU: (),
@@ -165,6 +170,11 @@ ARGUMENTS = {
     # Loans, on the admin group's alerts (core.callbacks): a booking id, a suspension id.
     BOOKING_MARK_RETURNED: (ID,),
     SUSPENSION_LIFT: (ID,),
+    # Calendar feeds: the link screen and its buttons; Add to calendar (core.callbacks) takes a booking.
+    CALENDAR_LINK: (),
+    CALENDAR_RENEW: (),
+    CALENDAR_REVOKE: (),
+    BOOKING_ICS: (ID,),
 }
 
 

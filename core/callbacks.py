@@ -35,6 +35,8 @@ RESOURCE_IN_SERVICE = "ins"
 # Loans, in the admin group: staff's Mark returned (a booking id) and Lift suspension (a suspension id).
 BOOKING_MARK_RETURNED = "mr"
 SUSPENSION_LIFT = "lift"
+# Add to calendar on a booking's receipt: the bot sends that booking as an .ics file (a booking id).
+BOOKING_ICS = "ics"
 
 
 class InvalidCallback(ValueError):

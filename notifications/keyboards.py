@@ -10,7 +10,7 @@ pressing user may do what the button says.
 
 from django.utils.translation import gettext as _
 
-from bookings import selectors
+from bookings import feeds, selectors
 from bookings.selectors import Action
 from core import callbacks
 
@@ -27,6 +27,16 @@ _BUTTONS = {
 def for_owner(booking, *, now=None):
     """The buttons of a message to the booking's user: what they may do with it now."""
     return _markup(booking, selectors.booking_actions(booking=booking, user=booking.user, now=now))
+
+
+def for_receipt(booking, *, now=None):
+    """A booking's receipt (booked, waiting, approved): the owner's actions, and Add to calendar
+    (the bot sends the booking as an .ics file) while the domain offers it."""
+    markup = for_owner(booking, now=now) or {"inline_keyboard": []}
+    if feeds.booking_offers_calendar_file(booking=booking, now=now):
+        data = callbacks.encode(callbacks.BOOKING_ICS, booking.pk)
+        markup["inline_keyboard"].append([{"text": _("📅 Add to calendar"), "callback_data": data}])
+    return markup if markup["inline_keyboard"] else None
 
 
 def for_overdue_owner(booking, *, now=None):

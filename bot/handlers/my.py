@@ -83,7 +83,8 @@ def _button_of(action, booking):
 
 def booking_card(actor, booking_id, notice=""):
     booking = _own_booking(actor, booking_id)
-    rows = keyboards.grid(action_buttons(booking, actor.user), 2) + [keyboards.back(cb.MY, 0)]
+    rows = keyboards.grid(action_buttons(booking, actor.user), 2) + keyboards.add_to_calendar(booking)
+    rows.append(keyboards.back(cb.MY, 0))
     return Screen(texts.booking_card(booking, actor.zone), rows, notice=str(notice))
 
 
@@ -124,6 +125,9 @@ def _own_booking(actor, booking_id):
     if booking is None or booking.user_id != actor.user.pk:
         raise Expired()
     return booking
+
+
+own_booking = _own_booking  # bot.handlers.feeds re-checks Add to calendar the same way
 
 
 async def my_command(update, context):

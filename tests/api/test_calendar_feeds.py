@@ -333,8 +333,9 @@ def test_a_single_booking_file_has_the_same_uid_as_the_feed(client, user, room):
     calendar, events = parse(feeds.booking_ics(booking=booking))
 
     assert calendar.method.value == "PUBLISH"
-    assert list(events) == [f"booking-{booking.pk}@slotbot.example.org"]
-    assert events[list(events)[0]].dtstart.value == in_feed[list(events)[0]].dtstart.value
+    uid = f"booking-{booking.pk}@slotbot.example.org"
+    assert list(events) == [uid]
+    assert events[uid].dtstart.value == in_feed[uid].dtstart.value
 
 
 # --- REST: /api/me/calendar-link/ -------------------------------------------------------------
