@@ -9,6 +9,7 @@ and a conditional GET that matches is 304 without a body.
 """
 
 import hashlib
+import logging
 import math
 
 from django.conf import settings
@@ -16,11 +17,16 @@ from django.http import Http404, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
+from redis.exceptions import RedisError
 
 from bookings import feeds
-from core.ratelimit import Bucket, get_rate_limiter
+from core.ratelimit import Bucket, LocalRateLimiter, get_rate_limiter
+
+logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
+# While Redis is unreachable each web process counts on its own: a feed is still served, still limited.
+_local_limiter = LocalRateLimiter()
 
 
 def _bucket(kind, token):
@@ -31,7 +37,12 @@ def _bucket(kind, token):
 
 def _too_many(kind, token):
     """A 429 with Retry-After when this token has used up its rate; else None."""
-    reservation = get_rate_limiter().reserve([_bucket(kind, token)], max_wait=0)
+    bucket = _bucket(kind, token)
+    try:
+        reservation = get_rate_limiter().reserve([bucket], max_wait=0)
+    except RedisError as error:
+        logger.warning("calendar feed rate limit: Redis unreachable (%s); counting in this process", error)
+        reservation = _local_limiter.reserve([bucket], max_wait=0)
     if reservation.booked:
         return None
     response = HttpResponse("Too many requests for this feed.\n", status=429, content_type="text/plain")

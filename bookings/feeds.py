@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from bookings import formats
 from bookings.models import LIVE_STATUSES, Booking, BookingStatus, CalendarToken, Resource
+from bookings.services import lock_user
 from core.deeplinks import BotUsernameUnknown, bot_username, resource_deep_link
 from core.models import User
 
@@ -85,9 +86,10 @@ def calendar_token_get_or_create(*, user: User, now: datetime | None = None) -> 
         return found
     try:
         with transaction.atomic():
-            return _create(user, now or timezone.now())
+            lock_user(user)  # a user's link changes one at a time (first view, renew)
+            return calendar_token_live(user=user) or _create(user, now or timezone.now())
     except IntegrityError:
-        # Two first requests at once: the one-live-token constraint kept one; that is the link.
+        # SQLite takes no row lock: of two first requests at once, the constraint kept one; that is the link.
         found = calendar_token_live(user=user)
         if found is None:
             raise
@@ -98,7 +100,7 @@ def calendar_token_renew(*, user: User, now: datetime | None = None) -> Calendar
     """Revoke the user's link (if any) and make a new one: the old URL stops working at once."""
     now = now or timezone.now()
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()  # renewals of one user queue here
+        lock_user(user)  # a user's link changes one at a time (first view, renew)
         CalendarToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
         return _create(user, now)
 
@@ -315,6 +317,8 @@ def _event(booking, *, zone, personal):
     event.add("dtend", _utc(booking.end))
     if personal:
         event.add("summary", resource.name)
+    elif status in _CANCELLED:
+        event.add("summary", _("%(resource)s: cancelled") % {"resource": resource.name})
     else:
         event.add("summary", _("%(resource)s: booked") % {"resource": resource.name})
     if resource.location:

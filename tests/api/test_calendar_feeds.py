@@ -277,6 +277,21 @@ def test_a_feed_fetched_too_often_is_429_with_retry_after(client, user, settings
     assert [client.get(guessed).status_code for _ in range(4)] == [404, 404, 404, 429]
 
 
+def test_a_feed_is_still_served_and_limited_while_redis_is_unreachable(client, user, settings, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    class Unreachable:
+        def reserve(self, buckets, *, max_wait):
+            raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(feed_views, "get_rate_limiter", lambda: Unreachable())
+    monkeypatch.setattr(feed_views, "_local_limiter", LocalRateLimiter())
+    settings.CALENDAR_FEED_BURST = 2
+    path = feed_path(user)
+
+    assert [client.get(path).status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_only_get_and_head_are_served(client, user):
     path = feed_path(user)
     assert client.post(path).status_code == 405
@@ -292,19 +307,24 @@ def test_the_public_resource_feed_has_no_names_and_only_that_resource(client, ma
         user=carol, resource=room, start=soon(), end=soon() + timedelta(hours=1), note="Interview with Dave Private"
     )
     elsewhere = book(carol, make_resource(name="Other", hours=None), soon())
+    cancelled = book(carol, room, soon() + timedelta(hours=3))
+    services.booking_cancel(booking=cancelled, by=carol)
     feeds.resource_public_feed_set(resource=room, enabled=True)
 
     response = client.get(path_of(feeds.resource_feed_url(resource=room)))
 
     assert response.status_code == 200
     calendar, events = parse(response.content)
-    assert set(events) == {f"booking-{booking.pk}@slotbot.example.org"}
+    assert set(events) == {f"booking-{b.pk}@slotbot.example.org" for b in (booking, cancelled)}
     assert f"booking-{elsewhere.pk}" not in response.content.decode()
     text = response.content.decode()
     for secret in ("Carol", "Secretname", "carol", "Dave", "Private", "#"):
         assert secret not in text
     assert calendar.x_wr_calname.value == "Studio"
     assert event_of(events, booking).status.value == "CONFIRMED"
+    assert event_of(events, booking).summary.value == "Studio: booked"
+    assert event_of(events, cancelled).status.value == "CANCELLED"
+    assert event_of(events, cancelled).summary.value == "Studio: cancelled"
 
 
 def test_a_switched_off_or_renewed_public_feed_is_404(client, room):
