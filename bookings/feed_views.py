@@ -51,16 +51,21 @@ def _too_many(kind, token):
 
 
 def _answer(request, feed, *, cache_control, filename):
-    response = HttpResponse(feed.body, content_type=CONTENT_TYPE)
-    response["ETag"] = feed.etag
-    response["Last-Modified"] = http_date(feed.last_modified.timestamp())
-    response["Cache-Control"] = cache_control
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
-    return get_conditional_response(
-        request, etag=feed.etag, last_modified=int(feed.last_modified.timestamp()), response=response
-    )
+    """304 when the client's copy is this version (nothing rendered), else the feed."""
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": http_date(feed.last_modified.timestamp()),
+        "Cache-Control": cache_control,
+        "X-Robots-Tag": "noindex, nofollow",
+        "Referrer-Policy": "no-referrer",
+    }
+    response = get_conditional_response(request, etag=feed.etag, last_modified=int(feed.last_modified.timestamp()))
+    if response is None:
+        response = HttpResponse(feed.body(), content_type=CONTENT_TYPE)
+        response["Content-Disposition"] = f'inline; filename="{filename}"'
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 @require_safe

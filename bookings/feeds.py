@@ -13,22 +13,25 @@ CALENDAR_FEED_HISTORY_DAYS, each one VEVENT with a stable UID (the same in
 the personal feed, the resource's feed and the single booking's `.ics`),
 DTSTART/DTEND in UTC, STATUS:CANCELLED for a booking that no longer holds
 its time (TENTATIVE while it waits for approval), SEQUENCE from its history
-and LAST-MODIFIED/DTSTAMP from its last change, so the rendered bytes change
-exactly when something a reader sees changes (the ETag is their hash).
+and LAST-MODIFIED/DTSTAMP from its last change. A feed's version (its ETag)
+comes from one aggregate query over what it shows, so a conditional GET that
+matches costs no rendering, and a rendered feed is cached under its version.
 """
 
 import hashlib
 import hmac
 import secrets
 from base64 import urlsafe_b64encode
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -184,65 +187,98 @@ def resource_feed_url(*, resource: Resource) -> str | None:
 # --- What a feed holds ---------------------------------------------------------------
 
 
+# Part of every feed's version: bump it when the rendering changes, so no client keeps an old copy.
+FEED_FORMAT = 1
+# A rendered feed is kept this long under its version (a changed booking makes a new version at once).
+FEED_CACHE_SECONDS = 3600
+
+
 @dataclass(frozen=True)
 class Feed:
-    body: bytes  # the iCalendar text
-    last_modified: datetime  # the latest change of anything the feed shows
+    """A feed's version (ETag, Last-Modified), known from one aggregate query; `body()` renders it once per version."""
 
-    @property
-    def etag(self) -> str:
-        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+    etag: str
+    last_modified: datetime
+    render: Callable[[], bytes]
+
+    def body(self) -> bytes:
+        key = "calendar-feed:" + self.etag.strip('"')
+        body = cache.get(key)
+        if body is None:
+            body = self.render()
+            cache.set(key, body, FEED_CACHE_SECONDS)
+        return body
 
 
 def _window(now):
     return now - timedelta(days=settings.CALENDAR_FEED_HISTORY_DAYS)
 
 
+def _in_window(scope, now):
+    return Booking.objects.filter(scope).filter(Q(status__in=LIVE_STATUSES) | Q(end__gte=_window(now)))
+
+
 def _feed_bookings(scope: Q, now):
-    return list(
-        Booking.objects.filter(scope)
-        .filter(Q(status__in=LIVE_STATUSES) | Q(end__gte=_window(now)))
-        .select_related("resource", "user")
-        .annotate(changes=Count("events"))
-        .order_by("start", "id")
+    shown = _in_window(scope, now).select_related("resource", "user").annotate(changes=Count("events"))
+    return list(shown.order_by("start", "id"))
+
+
+def _feed(scope, now, *, since, render, identity):
+    """The version of a feed from what it would show, without loading it.
+
+    Every write of a booking sets its updated_at (the services' conditional UPDATEs, a pool unit swap) and
+    every edit of a resource its own; a booking enters the window only when it is made (a larger id) and
+    leaves it by count; so (count, sum of ids, latest changes) changes exactly when the rendered feed would.
+    `identity` adds what else the text depends on (whose feed, language, zone, the bot, the site's URL).
+    """
+    seen = _in_window(scope, now).aggregate(
+        count=Count("id"), ids=Sum("id"), changed=Max("updated_at"), resources=Max("resource__updated_at")
     )
-
-
-def _last_modified(scope: Q, bookings, since, now):
-    """The latest change the feed shows: a booking or its resource changed, the link was made, or an
-    old booking left the window (its end + the history) — so If-Modified-Since never hides a removal."""
-    moments = [since]
-    moments += [b.updated_at for b in bookings] + [b.resource.updated_at for b in bookings]
+    version = [FEED_FORMAT, *identity, _bot_username(), settings.PUBLIC_BASE_URL, *map(str, seen.values())]
+    etag = '"' + hashlib.sha256(repr(version).encode()).hexdigest()[:32] + '"'
+    # Last-Modified: the latest change shown, the link's making, or an old booking leaving the window
+    # (its end + the history), so that If-Modified-Since never hides a removal.
+    moments = [since, seen["changed"], seen["resources"]]
     left = Booking.objects.filter(scope).exclude(status__in=LIVE_STATUSES).filter(end__lt=_window(now))
     latest_left = left.aggregate(latest=Max("end"))["latest"]
     if latest_left is not None:
         moments.append(latest_left + timedelta(days=settings.CALENDAR_FEED_HISTORY_DAYS))
-    return max(m for m in moments if m is not None).replace(microsecond=0)
+    last_modified = max(m for m in moments if m is not None).replace(microsecond=0)
+    return Feed(etag=etag, last_modified=last_modified, render=render)
 
 
 def user_feed(*, row: CalendarToken, now: datetime | None = None) -> Feed:
-    """The user's feed: their live bookings and those of the last days, in their language."""
+    """The user's feed: their live bookings and those of the last days, in their language and zone."""
     now = now or timezone.now()
     user = row.user
     scope = Q(user=user)
-    bookings = _feed_bookings(scope, now)
-    with translation.override(user.language_code or settings.LANGUAGE_CODE):
-        calendar = _calendar(_("Slotbot: my bookings"))
-        for booking in bookings:
-            calendar.add_component(_event(booking, zone=user.zone, personal=True))
-    return Feed(calendar.to_ical(), _last_modified(scope, bookings, row.created_at, now))
+    language = user.language_code or settings.LANGUAGE_CODE
+
+    def render():
+        with translation.override(language):
+            calendar = _calendar(_("Slotbot: my bookings"))
+            for booking in _feed_bookings(scope, now):
+                calendar.add_component(_event(booking, zone=user.zone, personal=True))
+        return calendar.to_ical()
+
+    return _feed(scope, now, since=row.created_at, render=render, identity=("user", row.pk, language, str(user.zone)))
 
 
 def resource_feed(*, resource: Resource, now: datetime | None = None) -> Feed:
     """The resource's public feed: when it is booked, by nobody in particular, in the site's language."""
     now = now or timezone.now()
     scope = Q(resource=resource)
-    bookings = _feed_bookings(scope, now)
-    with translation.override(settings.LANGUAGE_CODE):
-        calendar = _calendar(resource.name)
-        for booking in bookings:
-            calendar.add_component(_event(booking, zone=timezone.get_default_timezone(), personal=False))
-    return Feed(calendar.to_ical(), _last_modified(scope, bookings, resource.updated_at, now))
+
+    def render():
+        with translation.override(settings.LANGUAGE_CODE):
+            calendar = _calendar(resource.name)
+            for booking in _feed_bookings(scope, now):
+                calendar.add_component(_event(booking, zone=timezone.get_default_timezone(), personal=False))
+        return calendar.to_ical()
+
+    # Its name is the calendar's name: an edit of the resource is a new version even with no bookings.
+    identity = ("resource", resource.pk, resource.public_feed_token, resource.updated_at, settings.LANGUAGE_CODE)
+    return _feed(scope, now, since=resource.updated_at, render=render, identity=identity)
 
 
 def booking_ics(*, booking: Booking) -> bytes:
@@ -296,11 +332,16 @@ def _utc(moment):
     return moment.astimezone(UTC).replace(microsecond=0)
 
 
-def _bot_link(booking):
+def _bot_username():
     try:
-        return resource_deep_link(resource_id=booking.resource_id, username=bot_username())
+        return bot_username()
     except BotUsernameUnknown:
-        return None  # a feed without the link beats no feed
+        return None  # a feed without the link to the bot beats no feed
+
+
+def _bot_link(booking):
+    username = _bot_username()
+    return resource_deep_link(resource_id=booking.resource_id, username=username) if username else None
 
 
 def _event(booking, *, zone, personal):

@@ -222,6 +222,30 @@ def test_a_changed_booking_changes_the_etag_and_the_feed(client, user, room):
     assert client.get(path, HTTP_IF_MODIFIED_SINCE=before["Last-Modified"]).status_code == 200
 
 
+def test_a_feed_is_rendered_once_per_version_and_not_for_a_304(client, user, room, monkeypatch):
+    booking = book(user, room, soon())
+    path = feed_path(user)
+    rendered = []
+    real = feeds._calendar
+    monkeypatch.setattr(feeds, "_calendar", lambda name: rendered.append(name) or real(name))
+
+    first = client.get(path)
+    again = client.get(path)
+    not_modified = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert (again.content, not_modified.status_code, len(rendered)) == (first.content, 304, 1)
+
+    room.location = "Building C"
+    room.save()
+    moved = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert moved.status_code == 200 and len(rendered) == 2
+    assert event_of(parse(moved.content)[1], booking).location.value == "Building C"
+
+    user.language_code = "ru"
+    user.save()
+    russian = client.get(path, HTTP_IF_NONE_MATCH=moved["ETag"])
+    assert russian.status_code == 200 and "Статус" in event_of(parse(russian.content)[1], booking).description.value
+
+
 def test_revoked_and_wrong_tokens_are_the_same_404_as_any_unknown_page(client, user, room):
     book(user, room, soon())
     row = feeds.calendar_token_get_or_create(user=user)
