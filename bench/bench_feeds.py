@@ -7,8 +7,10 @@ For a user whose feed holds N events (live and recent bookings) in a table
 that also holds 100,000 other bookings, the latency (p50/p95) of
 `GET /calendar/<token>.ics` through Django's full request stack: a full
 answer (200, the feed rendered with icalendar), and a conditional GET that
-matches (304: the feed is rendered to compare its ETag, nothing is sent);
-the size of the answer; and the same for the resource's public feed.
+matches (304: the version comes from one aggregate query, nothing is
+rendered); the size of the answer; the same for the resource's public feed;
+and rendering the feed itself with icalendar, uncached (median and worst
+of a few), which a 200 pays once per version of the feed.
 
 It works in its own database (slotbot_bench_feeds on 127.0.0.1:5432,
 created and dropped here), never in the development or test ones.
@@ -133,8 +135,18 @@ def main():
             resource.save()
             # Half in the last days, half to come: all inside the feed's window.
             bookings(user, resource, count, timezone.now() - timedelta(hours=3 * (count // 2)))
+            row = feeds.calendar_token_get_or_create(user=user)
+            render = feeds.user_feed(row=row).render
+            times = []
+            for _ in range(max(3, args.samples // 10)):
+                started = time.perf_counter()
+                render()
+                times.append((time.perf_counter() - started) * 1000)
+            print(
+                f"{'personal, render (uncached)':<28} {count:>6}  {'-':>6}  {statistics.median(times):7.2f}  {max(times):7.2f}"
+            )
             for label, path in (
-                ("personal", feeds.calendar_feed_url(row=feeds.calendar_token_get_or_create(user=user))),
+                ("personal", feeds.calendar_feed_url(row=row)),
                 ("resource (public)", feeds.resource_feed_url(resource=resource)),
             ):
                 path = path.removeprefix(feeds.settings.PUBLIC_BASE_URL)
