@@ -427,3 +427,33 @@ def test_admin_revokes_users_links(user, staff):
     admin.revoke_tokens(request, CalendarToken.objects.filter(pk=row.pk))
 
     assert feeds.calendar_token_live(user=user) is None
+
+
+def test_admin_pages_show_the_switch_the_link_and_the_users_links(admin_client, room, user):
+    feeds.resource_public_feed_set(resource=room, enabled=True)
+    feeds.calendar_token_get_or_create(user=user)
+
+    page = admin_client.get(f"/admin/bookings/resource/{room.pk}/change/").content.decode()
+    tokens = admin_client.get("/admin/bookings/calendartoken/").content.decode()
+
+    assert 'name="public_feed"' in page and feeds.resource_feed_url(resource=room) in page
+    assert str(user) in tokens
+    assert feeds.calendar_feed_url(row=feeds.calendar_token_live(user=user)).rsplit("/", 1)[1] not in tokens
+
+
+def test_the_receipt_notification_offers_add_to_calendar_that_the_bot_handles(make_user, room):
+    from bot import callbacks as bot_callbacks
+    from bot.app import ROUTES
+    from core import callbacks
+    from notifications import texts
+    from notifications.models import Notification, NotificationKind
+
+    booking = book(make_user(telegram_id=77), room, soon())
+    receipt = Notification.objects.get(booking=booking, kind=NotificationKind.CONFIRMED)
+
+    markup = texts.render(receipt).reply_markup
+
+    data = markup["inline_keyboard"][-1][0]["callback_data"]
+    assert data == callbacks.encode(callbacks.BOOKING_ICS, booking.pk)
+    press = bot_callbacks.parse(data)
+    assert press.values == (booking.pk,) and press.action in ROUTES
