@@ -597,6 +597,9 @@ CALENDAR_NEW_LINK_BUTTON = gettext_lazy("📅 New calendar link")
 ADD_TO_CALENDAR = gettext_lazy("📅 Add to calendar")
 CALENDAR_RENEWED = gettext_lazy("New link made; the old one no longer works.")
 CALENDAR_FILE_SENT = gettext_lazy("Calendar file sent.")
+CALENDAR_LINK_PRIVATE = gettext_lazy(
+    "Your calendar link is private: open /settings in your own chat with the bot to see it."
+)
 CALENDAR_REVOKED = gettext_lazy(
     "<b>Calendar link revoked</b>\nCalendars subscribed to it get nothing more from Slotbot. "
     "A new link can be made at any time."

@@ -20,7 +20,17 @@ from bot.handlers.my import own_booking
 from core.callbacks import BOOKING_ICS
 
 
+def _private_only(actor):
+    """The link is a secret: shown (and changed) only in the user's private chat, never in a group."""
+    if not actor.private:
+        return Screen(notice=str(texts.CALENDAR_LINK_PRIVATE), alert=True)
+    return None
+
+
 def calendar_link(actor, notice=""):
+    refused = _private_only(actor)
+    if refused:
+        return refused
     row = feeds.calendar_token_get_or_create(user=actor.user)
     text = texts.calendar_link_text(feeds.calendar_feed_url(row=row), settings.CALENDAR_FEED_HISTORY_DAYS)
     rows = [
@@ -34,11 +44,17 @@ def calendar_link(actor, notice=""):
 
 
 def renew(actor):
+    refused = _private_only(actor)
+    if refused:
+        return refused
     feeds.calendar_token_renew(user=actor.user)
     return calendar_link(actor, notice=texts.CALENDAR_RENEWED)
 
 
 def revoke(actor):
+    refused = _private_only(actor)
+    if refused:
+        return refused
     feeds.calendar_token_revoke(user=actor.user)
     rows = [[cb.button(texts.CALENDAR_NEW_LINK_BUTTON, cb.CALENDAR_RENEW)], keyboards.back(cb.SETTINGS)]
     return Screen(str(texts.CALENDAR_REVOKED), rows)
@@ -68,9 +84,9 @@ async def add_to_calendar(update, context, booking_id):
     query = update.callback_query
     answer = await render(update, calendar_file, booking_id)
     if isinstance(answer, CalendarFile):
-        chat_id = query.message.chat.id if query.message else query.from_user.id
+        # To the presser's private chat: a booking's details are theirs, wherever the button was.
         await context.bot.send_document(
-            chat_id, answer.data, filename=answer.filename, caption=answer.caption, parse_mode=ParseMode.HTML
+            query.from_user.id, answer.data, filename=answer.filename, caption=answer.caption, parse_mode=ParseMode.HTML
         )
         answer = answer.screen
     await query.answer(texts.notice(answer.notice) or None, show_alert=answer.alert)

@@ -115,3 +115,14 @@ def test_add_to_calendar_is_checked_again_on_press(bot, alice, bob, open_resourc
     assert answer["text"] == "This button has expired."
     bob.expect_no_message()
     assert not [m for m in bob.bot_messages() if m.get("document")]
+
+
+def test_the_calendar_link_is_never_shown_in_a_group(bot, sandbox, alice):
+    group = sandbox.group("Team", members=[alice])
+    alice.send("/settings", chat=group)
+    alice.expect_message(containing="Settings", chat=group)
+
+    answer = alice.press("📅 Calendar link", chat=group).answer()
+
+    assert answer["show_alert"] and "private" in answer["text"]
+    assert not any("/calendar/" in m.text for m in group.bot_messages())
