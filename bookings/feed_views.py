@@ -5,14 +5,17 @@ is the credential). Each presented token is rate-limited with the shared
 limiter (core.ratelimit) before it is looked up, valid or not, so a 429
 tells nothing either; a token that finds nothing is Django's own 404, the
 same page as any unknown path. A feed answers with ETag and Last-Modified,
-and a conditional GET that matches is 304 without a body.
+and a conditional GET that matches is 304 without a body; a rendered feed is
+cached under its version.
 """
 
+import contextlib
 import hashlib
 import logging
 import math
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
@@ -27,6 +30,8 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 # While Redis is unreachable each web process counts on its own: a feed is still served, still limited.
 _local_limiter = LocalRateLimiter()
+# A rendered feed is kept this long under its version (any change makes a new version at once).
+FEED_CACHE_SECONDS = 3600
 
 
 def _bucket(kind, token):
@@ -50,6 +55,20 @@ def _too_many(kind, token):
     return response
 
 
+def _body(feed):
+    """The feed's text, rendered once per version (Django's cache: Redis when REDIS_URL is set)."""
+    key = "calendar-feed:" + feed.etag.strip('"')
+    try:
+        body = cache.get(key)
+    except RedisError:
+        return feed.render()  # no cache for now: render each time rather than fail
+    if body is None:
+        body = feed.render()
+        with contextlib.suppress(RedisError):  # the feed is served all the same
+            cache.set(key, body, FEED_CACHE_SECONDS)
+    return body
+
+
 def _answer(request, feed, *, cache_control, filename):
     """304 when the client's copy is this version (nothing rendered), else the feed."""
     headers = {
@@ -61,7 +80,7 @@ def _answer(request, feed, *, cache_control, filename):
     }
     response = get_conditional_response(request, etag=feed.etag, last_modified=int(feed.last_modified.timestamp()))
     if response is None:
-        response = HttpResponse(feed.body(), content_type=CONTENT_TYPE)
+        response = HttpResponse(_body(feed), content_type=CONTENT_TYPE)
         response["Content-Disposition"] = f'inline; filename="{filename}"'
     for name, value in headers.items():
         response[name] = value

@@ -15,7 +15,7 @@ DTSTART/DTEND in UTC, STATUS:CANCELLED for a booking that no longer holds
 its time (TENTATIVE while it waits for approval), SEQUENCE from its history
 and LAST-MODIFIED/DTSTAMP from its last change. A feed's version (its ETag)
 comes from one aggregate query over what it shows, so a conditional GET that
-matches costs no rendering, and a rendered feed is cached under its version.
+matches costs no rendering (and the view caches a rendered feed under it).
 """
 
 import hashlib
@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 
 import icalendar
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.urls import reverse
@@ -189,25 +188,15 @@ def resource_feed_url(*, resource: Resource) -> str | None:
 
 # Part of every feed's version: bump it when the rendering changes, so no client keeps an old copy.
 FEED_FORMAT = 1
-# A rendered feed is kept this long under its version (a changed booking makes a new version at once).
-FEED_CACHE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
 class Feed:
-    """A feed's version (ETag, Last-Modified), known from one aggregate query; `body()` renders it once per version."""
+    """A feed's version (ETag, Last-Modified), known from one aggregate query; `render()` writes its text."""
 
     etag: str
     last_modified: datetime
     render: Callable[[], bytes]
-
-    def body(self) -> bytes:
-        key = "calendar-feed:" + self.etag.strip('"')
-        body = cache.get(key)
-        if body is None:
-            body = self.render()
-            cache.set(key, body, FEED_CACHE_SECONDS)
-        return body
 
 
 def _window(now):

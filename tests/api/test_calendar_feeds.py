@@ -308,8 +308,13 @@ def test_a_feed_is_still_served_and_limited_while_redis_is_unreachable(client, u
         def reserve(self, buckets, *, max_wait):
             raise RedisConnectionError("Connection refused")
 
+    class UnreachableCache:
+        def get(self, key):
+            raise RedisConnectionError("Connection refused")
+
     monkeypatch.setattr(feed_views, "get_rate_limiter", lambda: Unreachable())
     monkeypatch.setattr(feed_views, "_local_limiter", LocalRateLimiter())
+    monkeypatch.setattr(feed_views, "cache", UnreachableCache())
     settings.CALENDAR_FEED_BURST = 2
     path = feed_path(user)
 
