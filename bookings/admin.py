@@ -23,16 +23,18 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import formats, policies, reschedule, selectors, services
+from bookings import feeds, formats, policies, reschedule, selectors, services
 from bookings.errors import BookingError
 from bookings.models import (
     AccessRequest,
     AccessRule,
     Booking,
     BookingEvent,
+    CalendarToken,
     Closure,
     OpeningHours,
     Pool,
@@ -123,9 +125,41 @@ class ResourceAdmin(admin.ModelAdmin):
             },
         ),
         (_("Return"), {"fields": ("requires_return",)}),
+        (
+            _("Calendar feed"),
+            {
+                "fields": ("public_feed", "public_feed_link"),
+                "description": _("A public calendar of its bookings without people's names, e.g. for a room display."),
+            },
+        ),
     )
-    readonly_fields = ("out_of_service_since",)
-    actions = ["print_stickers", "put_back_in_service"]
+    readonly_fields = ("out_of_service_since", "public_feed_link")
+    actions = ["print_stickers", "put_back_in_service", "renew_public_feed_links"]
+
+    @admin.display(description=_("public feed link"))
+    def public_feed_link(self, resource):
+        url = feeds.resource_feed_url(resource=resource)
+        if url is None:
+            return _("Switch the public feed on and save to get its link.")
+        return format_html('<a href="{}">{}</a>', url, url)
+
+    def save_model(self, request, obj, form, change):
+        feeds.resource_public_feed_prepare(obj)  # switched on for the first time: its link is made
+        super().save_model(request, obj, form, change)
+
+    @admin.action(
+        description=_("Renew the public calendar feed links (the old ones stop working)"), permissions=["change"]
+    )
+    def renew_public_feed_links(self, request, queryset):
+        done = 0
+        for resource in queryset:
+            feeds.resource_public_feed_renew(resource=resource)
+            done += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d public feed link renewed.", "%(count)d public feed links renewed.", done)
+            % {"count": done},
+        )
 
     @admin.action(description=_("Print QR stickers (PDF)"))
     def print_stickers(self, request, queryset):
@@ -668,3 +702,33 @@ class SuspensionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CalendarToken)
+class CalendarTokenAdmin(admin.ModelAdmin):
+    """Users' calendar feed links: who has one, since when; revoking one stops its URL at once.
+    The links themselves are not shown (they are their owners' secrets)."""
+
+    list_display = ("user", "created_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__username", "user__telegram_username", "user__first_name", "user__last_name")
+    fields = ("user", "created_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("bookings.change_calendartoken") or request.user.is_superuser
+
+    @admin.action(description=_("Revoke the selected calendar links"), permissions=["revoke"])
+    def revoke_tokens(self, request, queryset):
+        done = feeds.calendar_tokens_revoke(tokens=queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d calendar link revoked.", "%(count)d calendar links revoked.", done) % {"count": done},
+        )

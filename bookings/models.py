@@ -77,6 +77,15 @@ class Resource(models.Model):
     # Set by an admin (e.g. from a problem report); while set, nothing can be booked.
     out_of_service_since = models.DateTimeField(_("out of service since"), null=True, blank=True)
 
+    # Calendar feeds (bookings.feeds): a public iCalendar feed of its bookings, without names, for a room display.
+    public_feed = models.BooleanField(
+        _("public calendar feed"),
+        default=False,
+        help_text=_("Serve its bookings, without people's names, as a calendar feed (e.g. for a room display)."),
+    )
+    # The feed's secret path part; set when the feed is first switched on, renewed by an admin action.
+    public_feed_token = models.CharField(_("public feed token"), max_length=64, blank=True, editable=False)
+
     # A unit of a pool of identical items (bookings.pools): still booked, raced and checked in as itself.
     pool = models.ForeignKey(
         "Pool", on_delete=models.SET_NULL, null=True, blank=True, related_name="units", verbose_name=_("pool")
@@ -92,6 +101,11 @@ class Resource(models.Model):
                 name="resource_min_duration_lte_max",
             ),
             models.CheckConstraint(condition=Q(min_duration_minutes__gt=0), name="resource_min_duration_positive"),
+            models.UniqueConstraint(
+                fields=["public_feed_token"],
+                condition=~Q(public_feed_token=""),
+                name="resource_public_feed_token_unique",
+            ),
         ]
 
     def __str__(self):
@@ -626,3 +640,42 @@ class PoolRequest(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.pool} ×{self.quantity} {self.start:%Y-%m-%d %H:%M}"
+
+
+# --- Calendar feeds ---------------------------------------------------------------
+# The rules that write and read these rows live in bookings.feeds.
+
+
+class CalendarToken(models.Model):
+    """A user's secret calendar feed link (`/calendar/<token>.ics`).
+
+    The token itself is not stored: it is an HMAC of `nonce` under SECRET_KEY,
+    so the link can be shown again while a copy of the database alone does
+    not give it; `token_hash` (its SHA-256) is what a request is looked up by.
+    A user has at most one live token; renewing revokes it and makes another.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_tokens", verbose_name=_("user")
+    )
+    nonce = models.CharField(max_length=64, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("calendar link")
+        verbose_name_plural = _("calendar links")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(revoked_at__isnull=True), name="calendar_token_one_live_per_user"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def revoked(self):
+        return self.revoked_at is not None

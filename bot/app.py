@@ -32,6 +32,7 @@ from bot.handlers import (
     booking,
     browse,
     fallback,
+    feeds,
     free,
     loans,
     membership,
@@ -50,7 +51,7 @@ from core.telegram_urls import telegram_file_url
 
 logger = logging.getLogger(__name__)
 
-AREAS = (start, browse, booking, free, my, settings_handlers, admin, access, sticker, loans, pools, reschedule)
+AREAS = (start, browse, booking, free, my, settings_handlers, admin, access, sticker, loans, pools, reschedule, feeds)
 FLOOD_GROUP = -1
 
 

@@ -23,6 +23,7 @@ from core.callbacks import (
     BOOKING_CHECK_IN,
     BOOKING_EXTEND,
     BOOKING_FINISH,
+    BOOKING_ICS,
     BOOKING_MARK_RETURNED,
     BOOKING_REJECT,
     RESOURCE_CARD,
@@ -119,6 +120,10 @@ MOVE_STARTS = "mvs"
 MOVE_LENGTHS = "mvl"
 MOVE_CONFIRM = "mvc"
 MOVE_DO = "mvy"
+# Calendar feeds (bot.handlers.feeds): /settings → Calendar link, Renew, Revoke.
+CALENDAR_LINK = "fcl"
+CALENDAR_RENEW = "fcr"
+CALENDAR_REVOKE = "fcx"
 
 ARGUMENTS = {
     MENU: (),
@@ -179,6 +184,11 @@ ARGUMENTS = {
     # Loans, on the admin group's alerts (core.callbacks): a booking id, a suspension id.
     BOOKING_MARK_RETURNED: (ID,),
     SUSPENSION_LIFT: (ID,),
+    # Calendar feeds: the link screen and its buttons; Add to calendar (core.callbacks) takes a booking.
+    CALENDAR_LINK: (),
+    CALENDAR_RENEW: (),
+    CALENDAR_REVOKE: (),
+    BOOKING_ICS: (ID,),
 }
 
 

@@ -6,8 +6,10 @@ bot.callbacks.button, so its data is compact and checked.
 
 from telegram import InlineKeyboardButton
 
+from bookings.feeds import booking_offers_calendar_file
 from bot import callbacks as cb
 from bot import texts
+from core.callbacks import BOOKING_ICS
 
 
 def main_menu():
@@ -46,3 +48,10 @@ def grid(buttons, columns):
 def filler():
     """An inert button that keeps a grid's shape (calendar blanks)."""
     return InlineKeyboardButton(" ", callback_data=cb.data(cb.NOTHING))
+
+
+def add_to_calendar(booking):
+    """Add to calendar (bot.handlers.feeds sends the booking as an .ics file), while the domain offers it."""
+    if not booking_offers_calendar_file(booking=booking):
+        return []
+    return [[cb.button(texts.ADD_TO_CALENDAR, BOOKING_ICS, booking.pk)]]

@@ -627,3 +627,40 @@ def confirm_move(booking, new_when_text, zone, needs_approval, refusal=""):
 
 MOVED = gettext_lazy("Moved.")
 MOVED_PENDING = gettext_lazy("Moved: an admin has to approve the new time.")
+# --- Calendar feeds (bot.handlers.feeds) ----------------------------------------------
+CALENDAR_LINK_BUTTON = gettext_lazy("📅 Calendar link")
+CALENDAR_RENEW_BUTTON = gettext_lazy("🔄 Renew")
+CALENDAR_REVOKE_BUTTON = gettext_lazy("🚫 Revoke")
+CALENDAR_NEW_LINK_BUTTON = gettext_lazy("📅 New calendar link")
+ADD_TO_CALENDAR = gettext_lazy("📅 Add to calendar")
+CALENDAR_RENEWED = gettext_lazy("New link made; the old one no longer works.")
+CALENDAR_FILE_SENT = gettext_lazy("Calendar file sent.")
+CALENDAR_LINK_PRIVATE = gettext_lazy(
+    "Your calendar link is private: open /settings in your own chat with the bot to see it."
+)
+CALENDAR_REVOKED = gettext_lazy(
+    "<b>Calendar link revoked</b>\nCalendars subscribed to it get nothing more from Slotbot. "
+    "A new link can be made at any time."
+)
+
+
+def calendar_link_text(url, history_days):
+    holds = ngettext(
+        "It holds your live bookings and those of the last %(days)d day.",
+        "It holds your live bookings and those of the last %(days)d days.",
+        history_days,
+    ) % {"days": history_days}
+    return _(
+        "<b>Your calendar link</b>\n<code>%(url)s</code>\n\n"
+        "Subscribe to it in Google Calendar (Other calendars → From URL), Apple Calendar "
+        "(File → New Calendar Subscription) or Outlook (Add calendar → Subscribe from web). %(holds)s\n\n"
+        "Anyone with this link sees your bookings: keep it to yourself. Renew makes a new link "
+        "and the old one stops working."
+    ) % {"url": escape(url), "holds": holds}
+
+
+def calendar_file_caption(resource_name, when_text):
+    return _("📅 %(resource)s, %(when)s: open the file to add it to your calendar.") % {
+        "resource": escape(resource_name),
+        "when": when_text,
+    }

@@ -37,6 +37,8 @@ BOOKING_MARK_RETURNED = "mr"
 SUSPENSION_LIFT = "lift"
 # Extend and move: Extend +N min on the before-end reminder and in /my (booking id, minutes).
 BOOKING_EXTEND = "ext"
+# Add to calendar on a booking's receipt: the bot sends that booking as an .ics file (a booking id).
+BOOKING_ICS = "ics"
 
 
 class InvalidCallback(ValueError):

@@ -400,3 +400,12 @@ BOT_CONCURRENT_UPDATES = env_int("BOT_CONCURRENT_UPDATES", 64, minimum=1)
 # all processes under PostgreSQL's max_connections. SQLite serialises writes
 # anyway (IMMEDIATE transactions), so one thread is its default.
 BOT_DB_THREADS = env_int("BOT_DB_THREADS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 8, minimum=1)
+
+# --- Calendar feeds (bookings.feeds) ----------------------------------------------
+# Where people reach this site from outside: the calendar feed links the bot and the API hand out start here.
+PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://localhost:8000", schemes=("http", "https")).rstrip("/")
+# Each feed link may be fetched this often (a burst of CALENDAR_FEED_BURST first); more is 429 + Retry-After.
+CALENDAR_FEED_RATE_PER_MINUTE = env_float("CALENDAR_FEED_RATE_PER_MINUTE", 6.0, minimum=0.1, maximum=6000.0)
+CALENDAR_FEED_BURST = env_int("CALENDAR_FEED_BURST", 10, minimum=1)
+# A feed holds the live bookings and those that ended within this many days.
+CALENDAR_FEED_HISTORY_DAYS = env_int("CALENDAR_FEED_HISTORY_DAYS", 30, minimum=0)

@@ -12,4 +12,5 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/", include("bookings.api.urls")),
     path("telegram/", include("bot.urls")),
+    path("calendar/", include("bookings.feed_urls")),
 ]

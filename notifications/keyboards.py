@@ -10,7 +10,7 @@ pressing user may do what the button says.
 
 from django.utils.translation import gettext as _
 
-from bookings import rules, selectors
+from bookings import feeds, rules, selectors
 from bookings.selectors import Action
 from core import callbacks
 
@@ -43,6 +43,16 @@ def for_ending_owner(booking, *, now=None):
 
 def extend_label(minutes):
     return _("Extend +%(length)s") % {"length": rules.format_minutes(minutes)}
+
+
+def for_receipt(booking, *, now=None):
+    """A booking's receipt (booked, waiting, approved): the owner's actions, and Add to calendar
+    (the bot sends the booking as an .ics file) while the domain offers it."""
+    markup = for_owner(booking, now=now) or {"inline_keyboard": []}
+    if feeds.booking_offers_calendar_file(booking=booking, now=now):
+        data = callbacks.encode(callbacks.BOOKING_ICS, booking.pk)
+        markup["inline_keyboard"].append([{"text": _("📅 Add to calendar"), "callback_data": data}])
+    return markup if markup["inline_keyboard"] else None
 
 
 def for_overdue_owner(booking, *, now=None):

@@ -105,7 +105,7 @@ def _confirmed(notification, now):
         text += "\n" + _("Please check in by %(time)s, or the booking expires and the time is freed.") % {
             "time": _time(booking.check_in_deadline)
         }
-    return text, keyboards.for_owner(booking, now=now)
+    return text, keyboards.for_receipt(booking, now=now)
 
 
 def _pending(notification, now):
@@ -114,13 +114,13 @@ def _pending(notification, now):
         "resource": _resource(booking),
         "when": _when(booking),
     }
-    return text, keyboards.for_owner(booking, now=now)
+    return text, keyboards.for_receipt(booking, now=now)
 
 
 def _approved(notification, now):
     booking = notification.booking
     text = _("✅ Approved: %(resource)s, %(when)s.") % {"resource": _resource(booking), "when": _when(booking)}
-    return text, keyboards.for_owner(booking, now=now)
+    return text, keyboards.for_receipt(booking, now=now)
 
 
 def _rejected(notification, now):

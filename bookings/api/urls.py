@@ -8,7 +8,7 @@ API's JSON 404.
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from bookings.api import views
+from bookings.api import feeds, views
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -31,5 +31,6 @@ urlpatterns = [
     *router.urls,
     re_path(r"^availability/?$", views.AvailabilityView.as_view(), name="availability"),
     re_path(r"^me/quotas/?$", views.MyQuotasView.as_view(), name="my-quotas"),
+    re_path(r"^me/calendar-link/?$", feeds.MyCalendarLinkView.as_view(), name="my-calendar-link"),
     re_path(r"", views.api_not_found),
 ]

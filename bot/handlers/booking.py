@@ -161,7 +161,7 @@ def _book(actor, resource, start, end):
         text = texts.booked(resource.name, when_text)
         if booking.check_in_deadline:
             text += "\n" + texts.check_in_by(texts.clock(booking.check_in_deadline, actor.zone))
-    rows = keyboards.grid(action_buttons(booking, actor.user), 2)
+    rows = keyboards.grid(action_buttons(booking, actor.user), 2) + keyboards.add_to_calendar(booking)
     rows += [[cb.button(texts.MENU_MY, cb.MY, 0)], keyboards.to_menu()]
     return Screen(text, rows, receipt_of=booking)
 

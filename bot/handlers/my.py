@@ -90,7 +90,8 @@ def booking_card(actor, booking_id, notice=""):
 
     booking = _own_booking(actor, booking_id)
     rows = keyboards.grid(action_buttons(booking, actor.user), 2) + reschedule.card_buttons(booking, actor.user)
-    rows += [keyboards.back(cb.MY, 0)]
+    rows += keyboards.add_to_calendar(booking)
+    rows.append(keyboards.back(cb.MY, 0))
     return Screen(texts.booking_card(booking, actor.zone), rows, notice=str(notice))
 
 
@@ -131,6 +132,9 @@ def _own_booking(actor, booking_id):
     if booking is None or booking.user_id != actor.user.pk:
         raise Expired()
     return booking
+
+
+own_booking = _own_booking  # bot.handlers.feeds re-checks Add to calendar the same way
 
 
 async def my_command(update, context):

@@ -32,7 +32,12 @@ def settings_menu(actor, notice=""):
         cb.button(("• " if code == user.language_code else "") + texts.LANGUAGE_NAMES.get(code, code), cb.LANGUAGE, i)
         for i, code in enumerate(SUPPORTED_LANGUAGES)
     ]
-    rows = [language_buttons, [cb.button(texts.TIME_ZONE_BUTTON, cb.TIME_ZONES)], keyboards.to_menu()]
+    rows = [
+        language_buttons,
+        [cb.button(texts.TIME_ZONE_BUTTON, cb.TIME_ZONES)],
+        [cb.button(texts.CALENDAR_LINK_BUTTON, cb.CALENDAR_LINK)],
+        keyboards.to_menu(),
+    ]
     now_text = texts.clock(timezone.now(), actor.zone)
     return Screen(texts.settings_text(user.language_code, user.time_zone, now_text), rows, notice=str(notice))
 

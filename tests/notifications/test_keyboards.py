@@ -29,7 +29,7 @@ def test_receipt_made_days_before_check_in_has_no_check_in_button(make_user, mak
     )
     receipt = Notification.objects.get(booking=booking, kind=NotificationKind.CONFIRMED)
 
-    assert _labels(texts.render(receipt, now=now)) == ["Cancel booking"]
+    assert _labels(texts.render(receipt, now=now)) == ["Cancel booking", "📅 Add to calendar"]
 
 
 def test_reminder_inside_the_check_in_window_has_check_in(make_user, make_resource, at, now):
@@ -56,9 +56,11 @@ def test_the_same_receipt_rendered_inside_the_window_offers_check_in(make_user, 
     )
     receipt = Notification.objects.get(booking=booking, kind=NotificationKind.CONFIRMED)
 
-    assert _labels(texts.render(receipt, now=at(9, 45))) == ["Check in", "Cancel booking"]
+    assert _labels(texts.render(receipt, now=at(9, 45))) == ["Check in", "Cancel booking", "📅 Add to calendar"]
     # After the start (within the grace) one may still check in, but no longer cancel.
-    assert _labels(texts.render(receipt, now=at(10, 5))) == ["Check in"]
+    assert _labels(texts.render(receipt, now=at(10, 5))) == ["Check in", "📅 Add to calendar"]
+    # Once it is over, there is nothing to add to a calendar.
+    assert _labels(texts.render(receipt, now=at(11, 5))) == []
 
 
 def test_started_booking_message_offers_return_early(make_user, make_resource, at, now):

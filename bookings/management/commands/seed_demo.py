@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from bookings import services
+from bookings import feeds, services
 from bookings.models import AccessRule, Closure, OpeningHours, Pool, QuotaRule, Resource, ResourceKind
 from bookings.rules import local_midnight, today_in
 from core.deeplinks import BotUsernameUnknown, bot_username, resource_deep_link
@@ -148,6 +148,14 @@ class Command(BaseCommand):
         seed_pools()
         self.stdout.write(self.style.SUCCESS(f"Demo catalogue: {len(DEMO)} resources ({created} new)."))
         self.print_deep_links()
+        self.seed_public_feed()
+
+    def seed_public_feed(self):
+        """The demo's room display: Orion's public calendar feed is on (its link stays the same run to run)."""
+        room = Resource.objects.filter(name="Meeting room Orion").first()
+        if room is not None:
+            feeds.resource_public_feed_set(resource=room, enabled=True)
+            self.stdout.write(f"Public calendar feed of {room.name}: {feeds.resource_feed_url(resource=room)}")
 
     def print_deep_links(self):
         """Each resource's sticker link (what its QR code holds), to try /start r<id> by hand."""
