@@ -35,6 +35,8 @@ RESOURCE_IN_SERVICE = "ins"
 # Loans, in the admin group: staff's Mark returned (a booking id) and Lift suspension (a suspension id).
 BOOKING_MARK_RETURNED = "mr"
 SUSPENSION_LIFT = "lift"
+# Recurring series: Extend series on the "your series ends" message (the argument is a series id).
+SERIES_EXTEND = "sxt"
 
 
 class InvalidCallback(ValueError):
