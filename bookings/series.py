@@ -368,18 +368,18 @@ def _book_each(occurrences, *, user, resource, note, now, chat_ids, series):
         if not occurrence.ok:
             continue
         try:
-            with transaction.atomic():
-                occurrence.booking = services.booking_create(
-                    user=user,
-                    resource=resource,
-                    start=occurrence.start,
-                    end=occurrence.end,
-                    note=note,
-                    now=now,
-                    receipt=False,  # one summary for the series, not a receipt per occurrence
-                    chat_ids=chat_ids,
-                    series=series,
-                )
+            # booking_create's own atomic block is this occurrence's savepoint: a refusal rolls back only it.
+            occurrence.booking = services.booking_create(
+                user=user,
+                resource=resource,
+                start=occurrence.start,
+                end=occurrence.end,
+                note=note,
+                now=now,
+                receipt=False,  # one summary for the series, not a receipt per occurrence
+                chat_ids=chat_ids,
+                series=series,
+            )
         except errors.AlreadyBooked as error:
             occurrence.code, occurrence.message = error.code, error.message
         except errors.BookingError as error:
