@@ -412,22 +412,17 @@ def _with_occurrences(error, occurrences):
 # --- Reads ------------------------------------------------------------------------
 
 
-def series_visible_to(*, user) -> QuerySet[BookingSeries]:
-    """The user's series (staff: everyone's), newest first, with their occurrences."""
+def series_visible_to(*, user=None) -> QuerySet[BookingSeries]:
+    """The user's series (staff, or no user: everyone's), newest first, with their occurrences."""
     qs = BookingSeries.objects.select_related("resource", "user").prefetch_related(
         Prefetch("bookings", queryset=Booking.objects.select_related("resource", "user").order_by("start", "pk"))
     )
-    return qs if user.is_staff else qs.filter(user=user)
+    return qs if user is None or user.is_staff else qs.filter(user=user)
 
 
 def series_get(*, series_id: int, user=None) -> BookingSeries | None:
     """The series with its occurrences; restricted to `user`'s own unless user is staff or None."""
-    qs = series_visible_to(user=user) if user is not None else series_visible_to(user=_Anyone)
-    return qs.filter(pk=series_id).first()
-
-
-class _Anyone:
-    is_staff = True
+    return series_visible_to(user=user).filter(pk=series_id).first()
 
 
 def series_ending_within(*, now: datetime | None = None, days: int | None = None) -> QuerySet[BookingSeries]:

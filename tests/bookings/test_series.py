@@ -233,6 +233,47 @@ def test_preview_reports_in_the_past_too_late_and_too_long(make_resource, user, 
     assert [o.code for o in long.occurrences] == ["too_long"]
 
 
+def _restrict(resource, user, now):
+    from django.contrib.auth.models import Group
+
+    from bookings.models import AccessRule
+
+    AccessRule.objects.create(resource=resource, group=Group.objects.create(name="Makers"))
+
+
+def _suspend(resource, user, now):
+    from bookings.models import Suspension
+
+    Suspension.objects.create(user=user, start=now, until=now + timedelta(days=60), reason="no_show")
+
+
+def _deactivate(resource, user, now):
+    resource.is_active = False
+    resource.save()
+
+
+def _out_of_service(resource, user, now):
+    resource.out_of_service_since = now
+    resource.save()
+
+
+@pytest.mark.parametrize(
+    ("make_it_so", "code"),
+    [
+        (_restrict, "not_permitted"),
+        (_suspend, "suspended"),
+        (_deactivate, "resource_inactive"),
+        (_out_of_service, "out_of_service"),
+    ],
+)
+def test_preview_names_policy_and_resource_refusals_on_every_occurrence(
+    preview, resource, user, now, at, make_it_so, code
+):
+    make_it_so(resource, user, now)
+    result = preview(at(9, days=1), at(10, days=1), "FREQ=DAILY;COUNT=2")
+    assert [o.code for o in result.occurrences] == [code, code]
+
+
 # --- Create: all or nothing, or skip conflicts --------------------------------------
 
 
