@@ -658,10 +658,15 @@ def series_preview(resource_name, rule_text, lines, free, total):
     return "\n".join([head, *lines, "", tail])
 
 
-def series_line(ok, when_text, reason=""):
+def series_line(ok, when_text, footnote=0):
+    """'✓ Tue 4 Jun, 14:00–16:00', or '✗ Tue 11 Jun, 14:00–16:00 [1]' (the reason: series_reason)."""
     if ok:
         return f"✓ {when_text}"
-    return f"✗ {when_text} — {escape(str(reason))}"
+    return f"✗ {when_text} [{footnote}]"
+
+
+def series_reason(footnote, reason):
+    return f"[{footnote}] {escape(str(reason))}"
 
 
 def series_booked(resource_name, rule_text, lines, pending):

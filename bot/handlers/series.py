@@ -80,7 +80,7 @@ def preview(actor, resource_id, start, minutes, frequency, mask, interval, until
         return Screen(texts.could_not_book(error.message), [back])
     occurrences = result.occurrences
     free = sum(1 for o in occurrences if o.ok)
-    lines = [texts.series_line(o.ok, texts.when(o.start, o.end, actor.zone), o.message) for o in occurrences]
+    lines = _occurrence_lines(actor, occurrences)
     shown = (resource.pk, start, minutes, frequency, mask, interval, until_days, count)
     rows = []
     if free:
@@ -117,10 +117,22 @@ def book(actor, resource_id, start, minutes, frequency, mask, interval, until_da
 
 
 def _result_lines(actor, result):
-    """✓ for each occurrence booked, then ✗ with the reason for each refused."""
-    lines = [texts.series_line(True, texts.when(o.start, o.end, actor.zone)) for o in result.booked]
-    refused = [o for o in result.occurrences if not o.ok]
-    return lines + [texts.series_line(False, texts.when(o.start, o.end, actor.zone), o.message) for o in refused]
+    """✓ for each occurrence booked, then ✗ for each refused, with the reasons."""
+    booked = [o for o in result.occurrences if o.ok and o.booking is not None]
+    return _occurrence_lines(actor, booked + [o for o in result.occurrences if not o.ok])
+
+
+def _occurrence_lines(actor, occurrences):
+    """One line per occurrence, ✓ or ✗ [n]; each distinct reason once below, as [n] reason.
+
+    52 dates each with its reason spelt out would not fit in one message (4,096 characters).
+    """
+    reasons = list(dict.fromkeys(o.message for o in occurrences if not o.ok))
+    lines = [
+        texts.series_line(o.ok, texts.when(o.start, o.end, actor.zone), "" if o.ok else reasons.index(o.message) + 1)
+        for o in occurrences
+    ]
+    return lines + [texts.series_reason(n, reason) for n, reason in enumerate(reasons, start=1)]
 
 
 def typed(actor, request):

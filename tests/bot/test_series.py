@@ -154,3 +154,13 @@ def test_extend_series_on_the_ending_message_adds_occurrences(alice, alices_seri
     assert extended.text.count("✓") == 4
     assert alices_series.bookings.count() == 8
     assert not errors_seen
+
+
+def test_a_52_occurrence_preview_fits_one_message_with_each_reason_once(bot, alice, make_resource, errors_seen):
+    make_resource(name="Lab", max_advance_days=366)  # open 8:00–20:00
+    alice.send("/book Lab daily 22:00 1h x52")
+    shown = alice.expect_message(containing="0 of 52 occurrences can be booked.")
+    assert shown.text.count("✗") == 52 and shown.text.count("[1]") == 53
+    assert shown.text.count("The resource is not open for the whole of this time.") == 1
+    assert shown.buttons == ["✖️ Cancel"]
+    assert not errors_seen
