@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from dateutil import rrule as du
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Prefetch, Q, QuerySet
+from django.db.models import F, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from bookings import errors, formats, policies, rules, services
@@ -427,13 +427,15 @@ def series_get(*, series_id: int, user=None) -> BookingSeries | None:
 
 def series_ending_within(*, now: datetime | None = None, days: int | None = None) -> QuerySet[BookingSeries]:
     """Series not cancelled whose last live occurrence starts within `days` (SERIES_ENDING_NOTICE_DAYS)
-    from now, annotated with `last_start`: their users are told the series ends."""
+    from now, and that existed `days` before it, annotated with `last_start`: their users are told it ends."""
     now = now or timezone.now()
     days = settings.SERIES_ENDING_NOTICE_DAYS if days is None else days
     return (
         BookingSeries.objects.filter(cancelled_at__isnull=True)
         .annotate(last_start=Max("bookings__start", filter=Q(bookings__status__in=LIVE_STATUSES)))
         .filter(last_start__gt=now, last_start__lte=now + timedelta(days=days))
+        # A series made inside its own notice window (three days in a row) needs no "it ends" reminder.
+        .filter(created_at__lte=F("last_start") - timedelta(days=days))
         .select_related("resource", "user")
     )
 

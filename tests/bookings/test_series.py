@@ -403,6 +403,18 @@ def test_the_ending_notice_is_written_once_seven_days_before_the_last_occurrence
     assert row.booking == last and row.user == user and row.payload == {"series_id": weekly.pk}
 
 
+def test_a_series_made_inside_its_notice_window_gets_no_ending_notice(make_resource, user):
+    from django.utils import timezone
+
+    room = make_resource(hours=None)
+    start = rules.round_up_to_grid(room, timezone.now() + timedelta(days=1))
+    series.series_create(
+        user=user, resource=room, start=start, end=start + timedelta(hours=1), rrule="FREQ=DAILY;COUNT=3"
+    )
+    outbox.notifications_create_series_ending(now=timezone.now())
+    assert not Notification.objects.filter(kind=NotificationKind.SERIES_ENDING).exists()
+
+
 def test_extend_adds_the_next_occurrences_and_moves_the_ending_notice(make_resource, user, at, now):
     room = make_resource(max_advance_days=60)
     made = series.series_create(
