@@ -26,6 +26,10 @@ class Action(models.TextChoices):
     CANCEL = "cancel", pgettext_lazy("booking action", "Cancel")
     APPROVE = "approve", pgettext_lazy("booking action", "Approve")
     REJECT = "reject", pgettext_lazy("booking action", "Reject")
+    # Rescheduling (bookings.reschedule). Whether an extension fits needs the database, so these two
+    # are asked one by one (refusal, selectors.booking_extensions_possible), not listed by booking_actions.
+    EXTEND = "extend", pgettext_lazy("booking action", "Extend")
+    MOVE = "move", pgettext_lazy("booking action", "Move")
 
 
 # The statuses each action starts from; services pass these to the conditional UPDATE.
@@ -36,7 +40,13 @@ FROM_STATUSES = {
     Action.CANCEL: (BookingStatus.PENDING, BookingStatus.CONFIRMED),
     Action.APPROVE: (BookingStatus.PENDING,),
     Action.REJECT: (BookingStatus.PENDING,),
+    # Not overdue: an item not back by its end is returned, not given more time.
+    Action.EXTEND: (BookingStatus.CONFIRMED, BookingStatus.ACTIVE),
+    Action.MOVE: (BookingStatus.PENDING, BookingStatus.CONFIRMED),
 }
+
+# The actions booking_actions lists: the status changes, each decided by the booking and the clock alone.
+LISTED = (Action.CHECK_IN, Action.RETURN, Action.CANCEL, Action.APPROVE, Action.REJECT)
 
 STAFF_ONLY = frozenset({Action.APPROVE, Action.REJECT})
 
@@ -73,6 +83,13 @@ def refusal(
             return errors.CheckInNotOpen(minutes=booking.resource.check_in_opens_minutes)
         if now >= closes:
             return errors.CheckInClosed()
+    if action == Action.EXTEND:
+        # Past its end (the sweep has not seen it yet), or a no-show about to expire: nothing to extend.
+        deadline = booking.check_in_deadline if booking.status == BookingStatus.CONFIRMED else None
+        if now >= booking.end or (deadline is not None and now >= deadline):
+            return errors.NotExtendable()
+    if action == Action.MOVE and booking.start <= now:
+        return errors.NotMovable()
     return None
 
 
@@ -84,9 +101,9 @@ def require(action: Action, *, booking: Booking, user: Asker, now: datetime | No
 
 
 def booking_actions(*, booking: Booking, user: Asker, now: datetime | None = None) -> list[Action]:
-    """The actions `user` may take on `booking` now, in Action's order."""
+    """The status actions (LISTED) `user` may take on `booking` now, in Action's order."""
     now = now or timezone.now()
-    return [action for action in Action if refusal(action, booking=booking, user=user, now=now) is None]
+    return [action for action in LISTED if refusal(action, booking=booking, user=user, now=now) is None]
 
 
 def require_staff(user: User | None) -> None:

@@ -64,11 +64,17 @@ def held_until(booking):
 
 
 def free_intervals(
-    *, resource: Resource, day: date, now: datetime | None = None, overnight: bool = False
+    *,
+    resource: Resource,
+    day: date,
+    now: datetime | None = None,
+    overnight: bool = False,
+    ignoring: int | None = None,
 ) -> list[Interval]:
     """The free intervals of a local date (see selectors.resource_free_intervals); with `overnight`,
-    a resource open around the clock stays open past midnight for as long as a booking may last."""
-    return _free_intervals(resource, day, now=now or timezone.now(), overnight=overnight)
+    a resource open around the clock stays open past midnight for as long as a booking may last.
+    `ignoring`: a booking id whose time counts as free (the booking being moved: bookings.reschedule)."""
+    return _free_intervals(resource, day, now=now or timezone.now(), overnight=overnight, ignoring=ignoring)
 
 
 def free_intervals_of_many(*, resources, day, now=None):
@@ -89,7 +95,7 @@ def free_intervals_of_many(*, resources, day, now=None):
     return {r.pk: _free_intervals(r, day, now=now, live=live[r.pk], closed=closed.get(r.pk, ())) for r in resources}
 
 
-def _free_intervals(resource, day, *, now, overnight=False, live=None, closed=None):
+def _free_intervals(resource, day, *, now, overnight=False, live=None, closed=None, ignoring=None):
     """free_intervals' work; `live` and `closed`, when given, are this resource's live bookings and
     closures around the day (already fetched), filtered here to the day's window."""
     if not resource.is_active or day > rules.last_bookable_day(resource, now):
@@ -109,7 +115,7 @@ def _free_intervals(resource, day, *, now, overnight=False, live=None, closed=No
     taken = [
         Interval(b.start - resource.buffer, held_until(b))
         for b in live
-        if b.start < window_end and held_until(b) > window_start - resource.buffer
+        if b.start < window_end and held_until(b) > window_start - resource.buffer and b.pk != ignoring
     ]
     # Closed time is not free: a booking may not meet a closure (its buffer may).
     if closed is None:
@@ -128,13 +134,20 @@ def _free_intervals(resource, day, *, now, overnight=False, live=None, closed=No
 
 
 def free_starts(
-    *, resource: Resource, day: date, zone: tzinfo | None = None, now: datetime | None = None
+    *,
+    resource: Resource,
+    day: date,
+    zone: tzinfo | None = None,
+    now: datetime | None = None,
+    ignoring: int | None = None,
 ) -> list[FreeStart]:
-    """Each grid start on `day` (a date in `zone`) where some allowed length fits, with those lengths."""
+    """Each grid start on `day` (a date in `zone`) where some allowed length fits, with those lengths
+    (`ignoring`: a booking whose own time counts as free, see free_intervals)."""
     zone = zone or rules.site_zone()
     lengths = rules.durations(resource)
     starts = []
-    for moment, limit in _grid_starts(resource, _midnight(day, zone), _midnight(day + timedelta(days=1), zone), now):
+    window = (_midnight(day, zone), _midnight(day + timedelta(days=1), zone))
+    for moment, limit in _grid_starts(resource, *window, now, ignoring=ignoring):
         fitting = tuple(d for d in lengths if _fits(resource, moment, d, limit))
         if fitting:
             starts.append(FreeStart(moment, fitting))
@@ -142,13 +155,20 @@ def free_starts(
 
 
 def free_days(
-    *, resource: Resource, first: date, last: date, zone: tzinfo | None = None, now: datetime | None = None
+    *,
+    resource: Resource,
+    first: date,
+    last: date,
+    zone: tzinfo | None = None,
+    now: datetime | None = None,
+    ignoring: int | None = None,
 ) -> set[date]:
-    """The dates from `first` to `last` (in `zone`) that hold a free start."""
+    """The dates from `first` to `last` (in `zone`) that hold a free start (`ignoring`: see free_intervals)."""
     zone = zone or rules.site_zone()
     lengths = rules.durations(resource)
     days = set()
-    for moment, limit in _grid_starts(resource, _midnight(first, zone), _midnight(last + timedelta(days=1), zone), now):
+    window = (_midnight(first, zone), _midnight(last + timedelta(days=1), zone))
+    for moment, limit in _grid_starts(resource, *window, now, ignoring=ignoring):
         day = moment.astimezone(zone).date()
         # One start per date settles it; the calendar need not know every length that fits.
         if day not in days and any(_fits(resource, moment, d, limit) for d in lengths):
@@ -168,7 +188,7 @@ def _midnight(day, zone):
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def _grid_starts(resource, start, end, now):
+def _grid_starts(resource, start, end, now, ignoring=None):
     """(grid start, end of its free interval) from `start` (inclusive) to `end` (exclusive)
     where the shortest length fits, over each of the site's days the range spans."""
     now = now or timezone.now()
@@ -176,18 +196,18 @@ def _grid_starts(resource, start, end, now):
     last_site_day = (end - timedelta(microseconds=1)).astimezone(rules.site_zone()).date()
     start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
     while site_day <= last_site_day:
-        for moment, limit in _grid_starts_of_site_day(resource, site_day, now):
+        for moment, limit in _grid_starts_of_site_day(resource, site_day, now, ignoring=ignoring):
             if start_utc <= moment < end_utc:
                 yield moment, limit
         site_day += timedelta(days=1)
 
 
-def _grid_starts_of_site_day(resource, day, now):
+def _grid_starts_of_site_day(resource, day, now, ignoring=None):
     lengths = rules.durations(resource)
     if not lengths:
         return
     day_end = rules.local_midnight(day + timedelta(days=1))
-    for interval in free_intervals(resource=resource, day=day, now=now, overnight=True):
+    for interval in free_intervals(resource=resource, day=day, now=now, overnight=True, ignoring=ignoring):
         moment = interval.start
         while moment < day_end and _fits(resource, moment, lengths[0], interval.end, on_grid=False):
             yield moment, interval.end
@@ -203,10 +223,12 @@ def _fits(resource, start, duration, limit, *, on_grid=True):
     return end.astimezone(UTC) <= limit.astimezone(UTC) and (not on_grid or rules.is_on_grid(resource, end))
 
 
-def durations_at(*, resource: Resource, start: datetime, now: datetime | None = None) -> tuple[timedelta, ...]:
+def durations_at(
+    *, resource: Resource, start: datetime, now: datetime | None = None, ignoring: int | None = None
+) -> tuple[timedelta, ...]:
     """The allowed lengths of a booking starting at `start` (empty if none fits)."""
     day = start.astimezone(rules.site_zone()).date()
-    for free_start in free_starts(resource=resource, day=day, now=now):
+    for free_start in free_starts(resource=resource, day=day, now=now, ignoring=ignoring):
         if free_start.start == start:
             return free_start.durations
     return ()

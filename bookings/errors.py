@@ -185,3 +185,13 @@ SeriesInvalidMode = _error(
     "series_invalid_mode",
     _("Choose how to book the series: preview, all_or_nothing or skip_conflicts."),
 )
+
+# Extend and move (bookings.reschedule).
+NotExtendable = _error("NotExtendable", "not_extendable", _("This booking cannot be extended any more."))
+NotMovable = _error("NotMovable", "not_movable", _("A booking can only be moved before it starts."))
+InvalidExtension = _error(
+    "InvalidExtension", "invalid_extension", _("An extension is a whole number of minutes, from 1 to %(limit)s.")
+)
+BookingChanged = _error(
+    "BookingChanged", "booking_changed", _("This booking was changed meanwhile: look at it again and retry.")
+)

@@ -291,8 +291,13 @@ REASON_NOT_APPROVED = gettext_noop("not approved before the start")
 REASON_RETURNED_EARLY = gettext_noop("returned early")
 REASON_NOT_RETURNED = gettext_noop("not returned by the end time")
 REASON_RETURNED_LATE = gettext_noop("returned late")
+# Rescheduled (bookings.reschedule): the history row of an extension or a move (from and to status may be equal).
+REASON_EXTENDED = gettext_noop("extended")
+REASON_MOVED = gettext_noop("moved")
 SYSTEM_REASONS = frozenset(
     {
+        REASON_EXTENDED,
+        REASON_MOVED,
         REASON_START_TIME,
         REASON_END_TIME,
         REASON_NO_CHECK_IN,

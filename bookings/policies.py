@@ -240,9 +240,14 @@ def _scope_label(rule):
     return rule.category or _("all resources")
 
 
-def _usage(rule, user, *, moment, now):
-    """QuotaUsage of `rule` for `user` in the period holding `moment` (live limits: at `now`)."""
+def _usage(rule, user, *, moment, now, exclude_booking_id=None):
+    """QuotaUsage of `rule` for `user` in the period holding `moment` (live limits: at `now`).
+
+    `exclude_booking_id`: a booking being extended or moved is counted with its new times, not also its old.
+    """
     counted = Booking.objects.filter(_scope_filter(rule), user=user)
+    if exclude_booking_id is not None:
+        counted = counted.exclude(pk=exclude_booking_id)
     if rule.kind == QuotaKind.LIVE:
         used = counted.filter(status__in=LIVE_STATUSES, end__gt=now).count()
         return QuotaUsage(rule, _scope_label(rule), used, rule.limit, None, None)
@@ -270,12 +275,12 @@ def user_quota_usage(
     return [_usage(rule, user, moment=now, now=now) for rule in quota_rules_for(user=user, resource=resource)]
 
 
-def _check_quotas(*, user, resource, start, end, now):
+def _check_quotas(*, user, resource, start, end, now, exclude_booking_id=None):
     """Raise QuotaExceeded for the binding rule when this booking would break one."""
     length_hours = rules.length_of(start, end).total_seconds() / 3600
     broken = []
     for rule in quota_rules_for(user=user, resource=resource):
-        usage = _usage(rule, user, moment=start, now=now)
+        usage = _usage(rule, user, moment=start, now=now, exclude_booking_id=exclude_booking_id)
         needed = length_hours if rule.kind == QuotaKind.HOURS else 1
         if usage.used + needed > rule.limit + 1e-9:
             broken.append(usage)
@@ -430,6 +435,7 @@ def enforce_booking_policies(
     end: datetime,
     now: datetime | None = None,
     chat_ids: frozenset[int] | None = None,
+    exclude_booking_id: int | None = None,
 ) -> None:
     """Raise the policy error a booking of `resource` by `user` from start to end breaks, if any.
 
@@ -437,7 +443,9 @@ def enforce_booking_policies(
     skip the last two). Call it inside the transaction that holds the
     user's row lock (services.lock_user), so quota counts cannot race;
     `chat_ids` comes from `user_chat_memberships`, asked before the
-    transaction, since it may call Telegram.
+    transaction, since it may call Telegram. `exclude_booking_id`: the
+    booking being extended or moved (bookings.reschedule), which the quotas
+    count only with its new times.
     """
     now = now or timezone.now()
     _check_closures(resource=resource, start=start, end=end)
@@ -446,7 +454,7 @@ def enforce_booking_policies(
     access = resources_bookable_by(user=user, resources=[resource], chat_ids=chat_ids or frozenset())[resource.pk]
     if not access.bookable:
         raise not_permitted(access)
-    _check_quotas(user=user, resource=resource, start=start, end=end, now=now)
+    _check_quotas(user=user, resource=resource, start=start, end=end, now=now, exclude_booking_id=exclude_booking_id)
 
 
 # --- Access requests --------------------------------------------------------------

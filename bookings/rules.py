@@ -200,15 +200,43 @@ def validate_booking_times(resource: Resource, start: datetime, end: datetime, *
         raise errors.InThePast()
     if not (is_on_grid(resource, start) and is_on_grid(resource, end)):
         raise errors.NotOnSlotGrid(minutes=resource.slot_minutes)
+    _validate_length(resource, start, end)
+    if start < now + timedelta(minutes=resource.min_notice_minutes):
+        raise errors.TooLateToBook(limit=format_minutes(resource.min_notice_minutes))
+    if start.astimezone(site_zone()).date() > last_bookable_day(resource, now):
+        raise errors.TooFarAhead(days=resource.max_advance_days)
+    if not fits_opening_hours(resource, start, end):
+        raise errors.OutsideOpeningHours()
+
+
+def _validate_length(resource, start, end):
     length = length_of(start, end).total_seconds() / 60
     if length < resource.min_duration_minutes:
         raise errors.TooShort(limit=format_minutes(resource.min_duration_minutes))
     if length > resource.max_duration_minutes:
         raise errors.TooLong(limit=format_minutes(resource.max_duration_minutes))
-    if start < now + timedelta(minutes=resource.min_notice_minutes):
-        raise errors.TooLateToBook(limit=format_minutes(resource.min_notice_minutes))
-    if start.astimezone(site_zone()).date() > last_bookable_day(resource, now):
-        raise errors.TooFarAhead(days=resource.max_advance_days)
+
+
+def validate_extension(resource: Resource, start: datetime, end: datetime) -> None:
+    """Raise the BookingError that a booking from start, lengthened to `end`, breaks, if any.
+
+    Its start passed validate_booking_times when it was booked (and may be past
+    now: the booking is running), so only what an extension changes is checked:
+    the resource still bookable, the new end on the grid, the length, the
+    opening hours. Overlap, closures and quotas: bookings.reschedule.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("validate_extension needs aware datetimes")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end <= start:
+        raise errors.InvalidTimeRange()
+    if not resource.is_active:
+        raise errors.ResourceInactive()
+    if resource.out_of_service:
+        raise errors.OutOfService()
+    if not is_on_grid(resource, end):
+        raise errors.NotOnSlotGrid(minutes=resource.slot_minutes)
+    _validate_length(resource, start, end)
     if not fits_opening_hours(resource, start, end):
         raise errors.OutsideOpeningHours()
 

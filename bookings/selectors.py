@@ -38,6 +38,12 @@ from bookings.models import (
     Suspension,
     name_key,
 )
+from bookings.reschedule import EXTENSION_CHOICES as EXTENSION_CHOICES
+from bookings.reschedule import booking_extensions_possible as booking_extensions_possible
+from bookings.reschedule import booking_move_days as booking_move_days
+from bookings.reschedule import booking_move_lengths as booking_move_lengths
+from bookings.reschedule import booking_move_refusal as booking_move_refusal
+from bookings.reschedule import booking_move_starts as booking_move_starts
 from core.models import User
 
 

@@ -58,3 +58,8 @@ series_changed = Signal()
 # Sent when the interface that made or extended a series knows whether it showed
 # the result. Arguments: series, event, shown (bool).
 series_receipt_resolved = Signal()
+# Sent when a booking is extended or moved (bookings.reschedule), inside its transaction.
+# Arguments: booking (Booking, resource and user loaded, with its new times and status),
+# change ("extended" or "moved"), from_status (its status before: a move of a booking
+# that needs approval makes it pending again), old_start, old_end, by (User), at (datetime).
+booking_rescheduled = Signal()

@@ -26,7 +26,21 @@ from telegram.ext import (
 from bot import callbacks, texts
 from bot.errors import on_error
 from bot.flood import check_flood, flood_guard_from_settings
-from bot.handlers import access, admin, booking, browse, fallback, free, loans, membership, my, pools, start, sticker
+from bot.handlers import (
+    access,
+    admin,
+    booking,
+    browse,
+    fallback,
+    free,
+    loans,
+    membership,
+    my,
+    pools,
+    reschedule,
+    start,
+    sticker,
+)
 from bot.handlers import series as series_handlers
 from bot.handlers import settings as settings_handlers
 from bot.handlers.base import Expired, respond
@@ -37,7 +51,21 @@ from core.telegram_urls import telegram_file_url
 
 logger = logging.getLogger(__name__)
 
-AREAS = (start, browse, booking, free, my, settings_handlers, admin, access, sticker, loans, pools, series_handlers)
+AREAS = (
+    start,
+    browse,
+    booking,
+    free,
+    my,
+    settings_handlers,
+    admin,
+    access,
+    sticker,
+    loans,
+    pools,
+    reschedule,
+    series_handlers,
+)
 FLOOD_GROUP = -1
 
 

@@ -21,6 +21,7 @@ from core.callbacks import (
     BOOKING_APPROVE,
     BOOKING_CANCEL,
     BOOKING_CHECK_IN,
+    BOOKING_EXTEND,
     BOOKING_FINISH,
     BOOKING_MARK_RETURNED,
     BOOKING_REJECT,
@@ -124,6 +125,12 @@ SERIES_CANCEL = "sxc"
 # A series rule: frequency (0 daily, 1 weekly, 2 monthly), weekday mask (bit 0 = Monday), interval,
 # until (days after the first occurrence's date, 0 = none), count (0 = none).
 RULE = (INDEX, INDEX, INDEX, INDEX, INDEX)
+# Move (bot.handlers.reschedule): the booking's own day → start → length → confirm flow.
+MOVE_DAYS = "mvd"
+MOVE_STARTS = "mvs"
+MOVE_LENGTHS = "mvl"
+MOVE_CONFIRM = "mvc"
+MOVE_DO = "mvy"
 
 ARGUMENTS = {
     MENU: (),
@@ -168,6 +175,13 @@ ARGUMENTS = {
     SERIES_CANCEL_ASK: (ID, INDEX),  # booking, scope (0 this and following, 1 all)
     SERIES_CANCEL: (ID, INDEX),
     SERIES_EXTEND: (ID,),  # series, on the "your series ends" message (core.callbacks)
+    MOVE_DAYS: (ID, MONTH),  # booking, month
+    MOVE_STARTS: (ID, DAY, PAGE),
+    MOVE_LENGTHS: (ID, MOMENT),
+    MOVE_CONFIRM: (ID, MOMENT, MINUTES),  # booking, new start, new length
+    MOVE_DO: (ID, MOMENT, MINUTES),
+    # Extend +N min, on the before-end reminder (notifications) and in /my: booking, minutes.
+    BOOKING_EXTEND: (ID, MINUTES),
     # Booking actions shared with notifications (core.callbacks).
     BOOKING_CHECK_IN: (ID,),
     BOOKING_FINISH: (ID,),

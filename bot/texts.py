@@ -724,3 +724,43 @@ def series_confirm_cancel(resource_name, count, following):
 
 def series_cancelled(count):
     return ngettext("%(count)d occurrence cancelled.", "%(count)d occurrences cancelled.", count) % {"count": count}
+
+
+# --- Extend and move (bot.handlers.reschedule) ------------------------------------
+
+
+def extend_button(minutes):
+    return _("⏩ Extend +%(length)s") % {"length": format_minutes(minutes)}
+
+
+MOVE_BUTTON = gettext_lazy("🔀 Move")
+MOVE_YES = gettext_lazy("✅ Move it")
+
+
+def extended(end_text):
+    return _("Extended: now until %(time)s.") % {"time": end_text}
+
+
+def move_choose_day(booking, zone):
+    return _("Move <b>%(name)s</b>, %(when)s: choose the new day.") % {
+        "name": escape(booking.resource.name),
+        "when": when(booking.start, booking.end, zone),
+    }
+
+
+def confirm_move(booking, new_when_text, zone, needs_approval, refusal=""):
+    """The move's confirm screen: from when to when; approval again; why the domain would refuse it."""
+    text = _("Move <b>%(name)s</b> from %(old)s to %(new)s?") % {
+        "name": escape(booking.resource.name),
+        "old": when(booking.start, booking.end, zone),
+        "new": new_when_text,
+    }
+    if needs_approval:
+        text += "\n\n" + _("An admin has to approve the new time again.")
+    if refusal:
+        text += "\n\n" + _("⚠️ This booking cannot be moved there: %(reason)s") % {"reason": escape(str(refusal))}
+    return text
+
+
+MOVED = gettext_lazy("Moved.")
+MOVED_PENDING = gettext_lazy("Moved: an admin has to approve the new time.")

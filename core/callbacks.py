@@ -37,6 +37,8 @@ BOOKING_MARK_RETURNED = "mr"
 SUSPENSION_LIFT = "lift"
 # Recurring series: Extend series on the "your series ends" message (the argument is a series id).
 SERIES_EXTEND = "sxt"
+# Extend and move: Extend +N min on the before-end reminder and in /my (booking id, minutes).
+BOOKING_EXTEND = "ext"
 
 
 class InvalidCallback(ValueError):

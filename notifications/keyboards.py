@@ -10,7 +10,7 @@ pressing user may do what the button says.
 
 from django.utils.translation import gettext as _
 
-from bookings import selectors
+from bookings import rules, selectors
 from bookings.selectors import Action
 from core import callbacks
 
@@ -27,6 +27,22 @@ _BUTTONS = {
 def for_owner(booking, *, now=None):
     """The buttons of a message to the booking's user: what they may do with it now."""
     return _markup(booking, selectors.booking_actions(booking=booking, user=booking.user, now=now))
+
+
+def for_ending_owner(booking, *, now=None):
+    """The before-end reminder: the owner's actions, and Extend +30 min / +1 h where that would work now."""
+    markup = for_owner(booking, now=now) or {"inline_keyboard": []}
+    row = [
+        {"text": extend_label(m), "callback_data": callbacks.encode(callbacks.BOOKING_EXTEND, booking.pk, m)}
+        for m in selectors.booking_extensions_possible(booking, now)
+    ]
+    if row:
+        markup["inline_keyboard"].append(row)
+    return markup if markup["inline_keyboard"] else None
+
+
+def extend_label(minutes):
+    return _("Extend +%(length)s") % {"length": rules.format_minutes(minutes)}
 
 
 def for_overdue_owner(booking, *, now=None):
@@ -81,7 +97,7 @@ def to_resource(resource):
 def _markup(booking, actions):
     row = [
         {"text": label(), "callback_data": callbacks.encode(data, booking.pk)}
-        for label, data in (_BUTTONS[a] for a in actions)
+        for label, data in (_BUTTONS[a] for a in actions if a in _BUTTONS)
     ]
     return {"inline_keyboard": [row]} if row else None
 

@@ -49,6 +49,8 @@ class NotificationKind(models.TextChoices):
     SERIES_BOOKED = "series_booked", pgettext_lazy("notification kind", "series booked")
     SERIES_CANCELLED = "series_cancelled", pgettext_lazy("notification kind", "series cancelled")
     SERIES_ENDING = "series_ending", pgettext_lazy("notification kind", "series ends soon")
+    EXTENDED = "extended", pgettext_lazy("notification kind", "booking extended")
+    MOVED = "moved", pgettext_lazy("notification kind", "booking moved")
     # To the admin group.
     ADMIN_PROBLEM = "admin_problem", pgettext_lazy("notification kind", "admin: problem reported")
     ADMIN_APPROVAL = "admin_approval", pgettext_lazy("notification kind", "admin: approval needed")

@@ -20,6 +20,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from bookings import selectors
@@ -91,6 +93,43 @@ def notifications_for_transition(
     if to_status == BookingStatus.OVERDUE:
         rows += _next_may_be_late_rows(bookings)
     _insert(rows)
+
+
+# What each change makes stale: the reminder of the times the booking no longer has.
+_SUPERSEDED_REMINDERS = {
+    "extended": (NotificationKind.REMINDER_END,),
+    "moved": (NotificationKind.REMINDER_START, NotificationKind.REMINDER_END),
+}
+
+
+def notifications_for_reschedule(*, booking, change, from_status, by=None, at=None):
+    """Outbox rows for an extension or a move (bookings.reschedule), in the caller's transaction.
+
+    The owner is told when someone else (staff) changed it; their own change was answered
+    where they made it, as for a cancel. A move that needs approval again asks the admin group
+    as a new request does. The reminders of the old times are superseded: unsent ones skipped,
+    and every one re-keyed, so the reminder sweep writes one for the new times.
+    """
+    at = at or timezone.now()
+    stamp = f"{at.timestamp():.6f}"
+    reminders = Notification.objects.filter(
+        dedupe_key__in=[dedupe_key(booking.pk, kind) for kind in _SUPERSEDED_REMINDERS[change]]
+    )
+    reminders.filter(status=NotificationStatus.PENDING).update(
+        status=NotificationStatus.SKIPPED, next_attempt_at=None, last_error=f"superseded: {change}"
+    )
+    for row in reminders:
+        Notification.objects.filter(pk=row.pk).update(dedupe_key=f"{row.dedupe_key}:was:{stamp}")
+    kind = NotificationKind.EXTENDED if change == "extended" else NotificationKind.MOVED
+    rows = []
+    if user_chat_id(booking.user) and not (by is not None and by.pk == booking.user_id):
+        row = _user_row(booking, kind, {"from_status": from_status})
+        row.dedupe_key = f"{booking.pk}:{kind}:{stamp}"
+        rows.append(row)
+    if change == "moved" and booking.status == BookingStatus.PENDING and settings.TELEGRAM_ADMIN_CHAT_ID:
+        admin_kind = NotificationKind.ADMIN_APPROVAL
+        rows.append(_admin_row(admin_kind, f"{dedupe_key(booking.pk, admin_kind)}:moved:{stamp}", booking=booking))
+    return _insert(rows)
 
 
 def _answered_where_made(booking, from_status, by):
@@ -166,7 +205,10 @@ def notifications_create_reminders(*, now=None):
     ending = selectors.bookings_ending_within(now=now, window=window)
     rows = []
     for due, kind in ((starting, NotificationKind.REMINDER_START), (ending, NotificationKind.REMINDER_END)):
-        due = due.exclude(notifications__kind=kind)
+        # The reminder of the booking's current times: one superseded by a move or an extension
+        # (notifications_for_reschedule renames its key) does not stop a new one.
+        current_key = Concat(Cast(OuterRef("pk"), CharField()), Value(f":{kind}"))
+        due = due.exclude(Exists(Notification.objects.filter(dedupe_key=current_key)))
         rows += [_user_row(b, kind, {}) for b in due if user_chat_id(b.user)]
     return _insert(rows)
 

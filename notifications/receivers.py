@@ -2,6 +2,7 @@
 
 Connected in NotificationsConfig.ready(). `bookings_transitioned` is sent
 inside the transaction of the change, so the rows commit or roll back with it.
+`booking_rescheduled` (an extension or a move) is sent inside its transaction too.
 `booking_receipt_resolved` (the bot's reply to a new booking arrived or not)
 skips or releases that booking's held receipt. `access_request_changed` (a new
 access request, or its decision) is sent inside its transaction too.
@@ -12,6 +13,7 @@ from celery.signals import task_failure
 from bookings.signals import (
     access_request_changed,
     booking_receipt_resolved,
+    booking_rescheduled,
     bookings_transitioned,
     resource_out_of_service,
     resource_problem_reported,
@@ -47,6 +49,10 @@ def on_series_receipt_resolved(sender, *, series, event, shown, **kwargs):
     outbox.notifications_series_receipt_resolve(series=series, event=event, shown=shown)
 
 
+def on_booking_rescheduled(sender, *, booking, change, from_status, by=None, at=None, **kwargs):
+    outbox.notifications_for_reschedule(booking=booking, change=change, from_status=from_status, by=by, at=at)
+
+
 def on_booking_receipt_resolved(sender, *, booking, shown, **kwargs):
     outbox.notifications_receipt_resolve(booking=booking, shown=shown)
 
@@ -80,6 +86,7 @@ def on_task_failure(sender=None, task_id=None, exception=None, **kwargs):
 def connect():
     bookings_transitioned.connect(on_bookings_transitioned, dispatch_uid="notifications.transitions")
     booking_receipt_resolved.connect(on_booking_receipt_resolved, dispatch_uid="notifications.receipts")
+    booking_rescheduled.connect(on_booking_rescheduled, dispatch_uid="notifications.reschedules")
     access_request_changed.connect(on_access_request_changed, dispatch_uid="notifications.access_requests")
     resource_out_of_service.connect(on_resource_out_of_service, dispatch_uid="notifications.out_of_service")
     resource_problem_reported.connect(on_resource_problem_reported, dispatch_uid="notifications.problem_reports")

@@ -202,6 +202,30 @@ def _reminder_end(notification, now):
         "resource": _resource(booking),
         "time": _time(booking.end),
     }
+    return text, keyboards.for_ending_owner(booking, now=now)
+
+
+def _extended(notification, now):
+    booking = notification.booking
+    if booking.status not in (BookingStatus.CONFIRMED, BookingStatus.ACTIVE) or booking.end <= now:
+        return None
+    text = _("⏩ Your booking of %(resource)s is extended: now %(when)s.") % {
+        "resource": _resource(booking),
+        "when": _when(booking),
+    }
+    return text, keyboards.for_owner(booking, now=now)
+
+
+def _moved(notification, now):
+    booking = notification.booking
+    if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED) or booking.start <= now:
+        return None
+    text = _("🔀 Your booking of %(resource)s is moved to %(when)s.") % {
+        "resource": _resource(booking),
+        "when": _when(booking),
+    }
+    if booking.status == BookingStatus.PENDING:
+        text += "\n" + _("It is waiting for an admin's approval again.")
     return text, keyboards.for_owner(booking, now=now)
 
 
@@ -482,4 +506,6 @@ _RENDERERS = {
     NotificationKind.SERIES_BOOKED: _series_booked,
     NotificationKind.SERIES_CANCELLED: _series_cancelled,
     NotificationKind.SERIES_ENDING: _series_ending,
+    NotificationKind.EXTENDED: _extended,
+    NotificationKind.MOVED: _moved,
 }

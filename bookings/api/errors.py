@@ -38,6 +38,7 @@ DOMAIN_ERROR_STATUS = {
     errors.SeriesNothingFree: status.HTTP_409_CONFLICT,
     errors.SeriesNothingToCancel: status.HTTP_409_CONFLICT,
     errors.SeriesNothingToExtend: status.HTTP_409_CONFLICT,
+    errors.BookingChanged: status.HTTP_409_CONFLICT,
 }
 
 # DRF names a refused permission "permission_denied"; the API uses the

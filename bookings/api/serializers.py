@@ -157,6 +157,16 @@ class BookingCreateSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class ExtendSerializer(serializers.Serializer):
+    # The range is the domain's rule (bookings.reschedule), answered "invalid_extension".
+    minutes = serializers.IntegerField(help_text=_("How many minutes later the booking should end (on its grid)."))
+
+
+class MoveSerializer(serializers.Serializer):
+    start = SiteDateTimeField(help_text=_("The new start. ISO 8601; without an offset, read in the site's time zone."))
+    end = SiteDateTimeField(help_text=_("The new end. ISO 8601; must be after start."))
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", help_text=_("Shown to the user."))
 

@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import policies, pools, selectors, series, services
+from bookings import policies, pools, reschedule, selectors, series, services
 from bookings.api import serializers as s
 from bookings.api.errors import error_body
 from bookings.api.pagination import BoundedLimitOffsetPagination
@@ -278,6 +278,39 @@ class BookingViewSet(viewsets.GenericViewSet):
     def reject(self, request, pk):
         reason = parse(s.ReasonSerializer, request.data)["reason"]
         return self._transition(request, pk, services.booking_reject, reason=reason)
+
+    @extend_schema(
+        summary="Extend a confirmed or active booking",
+        description=(
+            "The booking ends `minutes` later, if the new end passes every rule (grid, maximum length, opening "
+            "hours, closures, quotas) and the time after it is free. Owner or staff. Refusals: not_extendable "
+            "(past its end), wrong_status (pending, overdue, finished), invalid_extension, slot_taken (409), "
+            "quota_exceeded (409), booking_changed (409: changed meanwhile), and the booking rules' codes."
+        ),
+        parameters=[ID_PARAMETER],
+        request=s.ExtendSerializer,
+        responses={200: s.BookingDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk):
+        minutes = parse(s.ExtendSerializer, request.data)["minutes"]
+        return self._transition(request, pk, reschedule.booking_extend, minutes=minutes)
+
+    @extend_schema(
+        summary="Move a booking before it starts",
+        description=(
+            "The same booking gets the new start and end, by every rule of a new booking; a refused move leaves "
+            "it untouched. A resource that needs approval makes it pending again (unless staff move it). "
+            "Owner or staff. Refusals: not_movable (already started), wrong_status, slot_taken (409), "
+            "quota_exceeded (409), booking_changed (409), and the booking rules' codes."
+        ),
+        parameters=[ID_PARAMETER],
+        request=s.MoveSerializer,
+        responses={200: s.BookingDetailSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk):
+        return self._transition(request, pk, reschedule.booking_move, **parse(s.MoveSerializer, request.data))
 
     def _booking(self, request, pk):
         booking = selectors.booking_get(booking_id=int(pk), user=request.user)

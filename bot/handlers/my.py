@@ -70,7 +70,11 @@ ACTION_BUTTONS = {
 def action_buttons(booking, user, *, only=None):
     """A button for each action `user` may take on `booking` now (of `only`, when given)."""
     allowed = selectors.booking_actions(booking=booking, user=user)
-    return [cb.button(*_button_of(action, booking), booking.pk) for action in allowed if only is None or action in only]
+    return [
+        cb.button(*_button_of(action, booking), booking.pk)
+        for action in allowed
+        if action in ACTION_BUTTONS and (only is None or action in only)
+    ]
 
 
 def _button_of(action, booking):
@@ -82,8 +86,10 @@ def _button_of(action, booking):
 
 
 def booking_card(actor, booking_id, notice=""):
+    from bot.handlers import reschedule  # it imports this module's card
+
     booking = _own_booking(actor, booking_id)
-    rows = keyboards.grid(action_buttons(booking, actor.user), 2)
+    rows = keyboards.grid(action_buttons(booking, actor.user), 2) + reschedule.card_buttons(booking, actor.user)
     # An occurrence of a series: which series, and Cancel this and following / the whole series.
     series_lines, series_rows = series.card_extra(actor, booking)
     rows += series_rows + [keyboards.back(cb.MY, 0)]

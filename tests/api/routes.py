@@ -12,6 +12,8 @@ ENDPOINTS = [
     "/api/bookings/{id}/finish/",
     "/api/bookings/{id}/approve/",
     "/api/bookings/{id}/reject/",
+    "/api/bookings/{id}/extend/",
+    "/api/bookings/{id}/move/",
     "/api/resources/{id}/access-requests/",
     "/api/access-requests/",
     "/api/access-requests/{id}/",

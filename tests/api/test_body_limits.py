@@ -18,7 +18,13 @@ pytestmark = pytest.mark.django_db
 
 POST_ENDPOINTS = [path for path in ENDPOINTS if path.startswith("/api/bookings/") and path != "/api/bookings/{id}/"]
 # The endpoints that read their body (the others answer without parsing it, so any body is harmless there).
-READ_BODY = ["/api/bookings/", "/api/bookings/{id}/cancel/", "/api/bookings/{id}/reject/"]
+READ_BODY = [
+    "/api/bookings/",
+    "/api/bookings/{id}/cancel/",
+    "/api/bookings/{id}/reject/",
+    "/api/bookings/{id}/extend/",
+    "/api/bookings/{id}/move/",
+]
 DEEP = 100_000
 
 
