@@ -28,12 +28,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bookings import feeds, formats, policies, reschedule, selectors, services
+from bookings import series as booking_series
 from bookings.errors import BookingError
 from bookings.models import (
     AccessRequest,
     AccessRule,
     Booking,
     BookingEvent,
+    BookingSeries,
     CalendarToken,
     Closure,
     OpeningHours,
@@ -662,6 +664,66 @@ class PoolRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class SeriesBookingInline(admin.TabularInline):
+    model = Booking
+    fields = ("start", "end", "status", "checked_in_at")
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BookingSeries)
+class BookingSeriesAdmin(admin.ModelAdmin):
+    """Read-only list of recurring series with their occurrences inline; staff cancel a series
+    (its occurrences not started yet, one summary message to the user) with the action."""
+
+    list_display = ("id", "resource", "user", "rrule", "dtstart", "occurrence_count", "cancelled_at")
+    list_filter = (("cancelled_at", admin.EmptyFieldListFilter), ("resource", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("user__username", "user__first_name", "resource__name", "note")
+    list_select_related = ("resource", "user")
+    readonly_fields = ("resource", "user", "rrule", "dtstart", "duration_minutes", "note", "created_at", "cancelled_at")
+    fields = readonly_fields
+    inlines = [SeriesBookingInline]
+    actions = ["cancel_series"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(occurrences=Count("bookings"))
+
+    @admin.display(description=_("occurrences"), ordering="occurrences")
+    def occurrence_count(self, found):
+        return found.occurrences
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_cancel_permission(self, request):
+        return request.user.is_staff and request.user.has_perm("bookings.change_booking")
+
+    @admin.action(description=_("Cancel selected series"), permissions=["cancel"])
+    def cancel_series(self, request, queryset):
+        done = 0
+        for found in queryset.select_related("resource", "user"):
+            try:
+                done += len(booking_series.series_cancel(series=found, by=request.user))
+            except BookingError as exc:
+                messages.error(request, f"{found}: {exc.message}")
+        if done:
+            messages.success(
+                request,
+                ngettext("%(count)d occurrence cancelled.", "%(count)d occurrences cancelled.", done) % {"count": done},
+            )
 
 
 @admin.register(Suspension)

@@ -145,6 +145,46 @@ InvalidQuantity = _error(
 )
 NotInPool = _error("NotInPool", "not_in_pool", _("This unit is not part of the booking's pool."))
 
+# Recurring series (bookings.series).
+SeriesInvalidRule = _error(
+    "SeriesInvalidRule", "series_invalid_rule", _("The repetition rule cannot be used: %(detail)s")
+)
+SeriesTooMany = _error(
+    "SeriesTooMany",
+    "series_too_many",
+    ngettext_lazy(
+        "A series may have at most %(limit)s occurrence.", "A series may have at most %(limit)s occurrences.", "limit"
+    ),
+)
+SeriesEmpty = _error("SeriesEmpty", "series_empty", _("This repetition rule gives no occurrence."))
+SeriesBeyondHorizon = _error(
+    "SeriesBeyondHorizon",
+    "series_beyond_horizon",
+    _("The series runs past %(last)s, the last day this resource can be booked: end it earlier."),
+)
+SeriesConflict = _error(
+    "SeriesConflict",
+    "series_conflict",
+    ngettext_lazy(
+        "%(refused)s occurrence cannot be booked, so none was (all or nothing).",
+        "%(refused)s occurrences cannot be booked, so none was (all or nothing).",
+        "refused",
+    ),
+)
+SeriesNothingFree = _error("SeriesNothingFree", "series_nothing_free", _("No occurrence of this series can be booked."))
+SeriesNothingToCancel = _error(
+    "SeriesNothingToCancel", "series_nothing_to_cancel", _("No occurrence of this series can be cancelled any more.")
+)
+SeriesNothingToExtend = _error(
+    "SeriesNothingToExtend",
+    "series_nothing_to_extend",
+    _("The series cannot be extended: no further occurrence fits within the booking horizon."),
+)
+SeriesInvalidMode = _error(
+    "SeriesInvalidMode",
+    "series_invalid_mode",
+    _("Choose how to book the series: preview, all_or_nothing or skip_conflicts."),
+)
 
 # Extend and move (bookings.reschedule).
 NotExtendable = _error("NotExtendable", "not_extendable", _("This booking cannot be extended any more."))

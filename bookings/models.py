@@ -262,6 +262,15 @@ class Booking(models.Model):
         related_name="bookings",
         verbose_name=_("pool request"),
     )
+    # Set when the booking is one occurrence of a recurring series (bookings.series).
+    series = models.ForeignKey(
+        "BookingSeries",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bookings",
+        verbose_name=_("series"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -679,3 +688,45 @@ class CalendarToken(models.Model):
     @property
     def revoked(self):
         return self.revoked_at is not None
+
+
+# --- Recurring series (bookings.series) -------------------------------------------
+
+
+class BookingSeries(models.Model):
+    """A recurrence rule plus ordinary bookings, one per occurrence (Booking.series).
+
+    `rrule` is RFC 5545 RRULE text (FREQ=WEEKLY;BYDAY=TU;UNTIL=20270131T235959),
+    expanded from `dtstart` read as a wall clock in the site's time zone, so a
+    weekly 09:00 stays 09:00 local across a clock change. The occurrences are
+    plain bookings: the exclusion constraint, sweeps, notifications and quotas
+    treat them like any other.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="series")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="booking_series")
+    rrule = models.CharField(
+        _("recurrence rule"), max_length=500, help_text=_("RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=TU")
+    )
+    dtstart = models.DateTimeField(
+        _("first start"), help_text=_("Its local wall-clock time is kept in every occurrence.")
+    )
+    duration_minutes = models.PositiveIntegerField(_("length (minutes)"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("booking series")
+        verbose_name_plural = _("booking series")
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gt=0), name="booking_series_duration_positive"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.resource} {self.rrule}"
+
+    @property
+    def duration(self):
+        return timedelta(minutes=self.duration_minutes)

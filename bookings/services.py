@@ -62,6 +62,7 @@ def booking_create(
     receipt: bool = True,
     pool_request: PoolRequest | None = None,
     chat_ids: set[int] | None = None,
+    series=None,
 ) -> Booking:
     """Book `resource` for `user` from start to end, or raise a BookingError.
 
@@ -77,6 +78,7 @@ def booking_create(
     process died) the held receipt goes out when the hold ends.
     `pool_request` and `chat_ids`: set by bookings.pools.pool_book, which books
     each unit through here inside its own transaction (memberships asked before it).
+    `series`: set by bookings.series, which books each occurrence through here.
     """
     now = now or timezone.now()
     rules.validate_booking_times(resource, start, end, now=now)
@@ -118,6 +120,7 @@ def booking_create(
                 status=status,
                 note=note or "",
                 pool_request=pool_request,
+                series=series,
             )
             _record([booking], from_status="", to_status=status, by=user, reason="", at=now, receipt=receipt)
     except IntegrityError as exc:
@@ -147,12 +150,18 @@ def lock_resource(resource):
     list(Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk", flat=True))
 
 
-def booking_cancel(*, booking: Booking, by: User, reason: str = "", now: datetime | None = None) -> Booking:
-    """The owner (or staff) withdraws a pending or confirmed booking before it starts."""
+def booking_cancel(
+    *, booking: Booking, by: User, reason: str = "", now: datetime | None = None, summarised: bool = False
+) -> Booking:
+    """The owner (or staff) withdraws a pending or confirmed booking before it starts.
+
+    `summarised`: one of several cancelled together (bookings.series), whose
+    user gets one summary message instead of one per booking.
+    """
     now = now or timezone.now()
     require(Action.CANCEL, booking=booking, user=by, now=now)
     rules.validate_note(reason)
-    return _cancel(booking, by=by, reason=reason, now=now)
+    return _cancel(booking, by=by, reason=reason, now=now, summarised=summarised)
 
 
 def booking_cancel_for_closure(*, booking: Booking, by: User, reason: str, now: datetime | None = None) -> Booking:
@@ -165,7 +174,7 @@ def booking_cancel_for_closure(*, booking: Booking, by: User, reason: str, now: 
     return _cancel(booking, by=by, reason=reason, now=now)
 
 
-def _cancel(booking, *, by, reason, now):
+def _cancel(booking, *, by, reason, now, summarised=False):
     return _transition(
         booking,
         allowed_from=FROM_STATUSES[Action.CANCEL],
@@ -173,6 +182,7 @@ def _cancel(booking, *, by, reason, now):
         by=by,
         reason=reason,
         now=now,
+        summarised=summarised,
     )
 
 
@@ -398,7 +408,7 @@ def suspension_lift(*, suspension: Suspension, by, now=None) -> Suspension:
 # --- Shared machinery -------------------------------------------------------
 
 
-def _transition(booking, *, allowed_from, to_status, by, reason="", now=None, **fields):
+def _transition(booking, *, allowed_from, to_status, by, reason="", now=None, summarised=False, **fields):
     """Move one booking to `to_status` if it is still in the status we saw.
 
     Raises WrongStatus when it is not (already moved, or by someone else
@@ -417,12 +427,15 @@ def _transition(booking, *, allowed_from, to_status, by, reason="", now=None, **
         booking.updated_at = now
         for name, value in fields.items():
             setattr(booking, name, value)
-        _record([booking], from_status=seen, to_status=to_status, by=by, reason=reason, at=now)
+        _record([booking], from_status=seen, to_status=to_status, by=by, reason=reason, at=now, summarised=summarised)
     return booking
 
 
-def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True):
-    """History rows and the signal for a status change, in the caller's transaction."""
+def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True, summarised=False):
+    """History rows and the signal for a status change, in the caller's transaction.
+
+    `summarised`: the user's message about it is a summary sent by the caller (a series).
+    """
     BookingEvent.objects.bulk_create(
         BookingEvent(booking=b, from_status=from_status, to_status=to_status, at=at, by=by, reason=reason)
         for b in bookings
@@ -437,6 +450,7 @@ def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True):
             reason=reason,
             at=at,
             receipt=receipt,
+            summarised=summarised,
         )
 
 

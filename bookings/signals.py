@@ -12,6 +12,8 @@ from django.dispatch import Signal
 # system), reason (str), at (datetime), receipt (bool: False when the interface
 # the booking was made in shows its result itself, the bot's reply: its receipt
 # is then held until booking_receipt_resolved says whether that reply arrived).
+# summarised (bool: several bookings changed together, a series, whose user gets
+# one summary message from series_changed instead of one per booking).
 bookings_transitioned = Signal()
 
 # Sent when the interface a booking was made in (receipt=False) knows whether it
@@ -45,6 +47,17 @@ suspension_changed = Signal()
 # interval), at (datetime). Receivers (the waitlist) look for whoever waits for it.
 time_freed = Signal()
 
+# Sent when a recurring series changes as a whole: its occurrences booked
+# (event "booked"), several cancelled at once ("cancelled"), or more added
+# ("extended"). Arguments: series (BookingSeries, resource and user loaded),
+# event, bookings (the occurrences it touched), by (User or None), at (datetime),
+# receipt (bool: False when the interface shows the result itself, as for
+# bookings_transitioned: the summary is then held until series_receipt_resolved).
+series_changed = Signal()
+
+# Sent when the interface that made or extended a series knows whether it showed
+# the result. Arguments: series, event, shown (bool).
+series_receipt_resolved = Signal()
 # Sent when a booking is extended or moved (bookings.reschedule), inside its transaction.
 # Arguments: booking (Booking, resource and user loaded, with its new times and status),
 # change ("extended" or "moved"), from_status (its status before: a move of a booking

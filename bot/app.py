@@ -42,6 +42,7 @@ from bot.handlers import (
     start,
     sticker,
 )
+from bot.handlers import series as series_handlers
 from bot.handlers import settings as settings_handlers
 from bot.handlers.base import Expired, respond
 from bot.ratelimit import SharedRateLimiter
@@ -51,7 +52,22 @@ from core.telegram_urls import telegram_file_url
 
 logger = logging.getLogger(__name__)
 
-AREAS = (start, browse, booking, free, my, settings_handlers, admin, access, sticker, loans, pools, reschedule, feeds)
+AREAS = (
+    start,
+    browse,
+    booking,
+    free,
+    my,
+    settings_handlers,
+    admin,
+    access,
+    sticker,
+    loans,
+    pools,
+    reschedule,
+    series_handlers,
+    feeds,
+)
 FLOOD_GROUP = -1
 
 

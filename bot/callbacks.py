@@ -29,6 +29,7 @@ from core.callbacks import (
     RESOURCE_CARD,
     RESOURCE_IN_SERVICE,
     RESOURCE_OUT_OF_SERVICE,
+    SERIES_EXTEND,
     SUSPENSION_LIFT,
     InvalidCallback,
 )
@@ -114,6 +115,17 @@ POOL_CANCEL = "px"
 POOL_RETURN = "pr"
 POOL_SWAPS = "ps"
 POOL_SWAP = "pw"
+# Recurring series (bot.handlers.series). A rule travels as five small numbers (RULE below).
+SERIES_REPEAT = "srp"
+SERIES_UNTIL = "sru"
+SERIES_PREVIEW = "sv"
+SERIES_BOOK = "sbk"
+SERIES_CANCEL_ASK = "sxa"
+SERIES_CANCEL = "sxc"
+
+# A series rule: frequency (0 daily, 1 weekly, 2 monthly), weekday mask (bit 0 = Monday), interval,
+# until (days after the first occurrence's date, 0 = none), count (0 = none).
+RULE = (INDEX, INDEX, INDEX, INDEX, INDEX)
 # Move (bot.handlers.reschedule): the booking's own day → start → length → confirm flow.
 MOVE_DAYS = "mvd"
 MOVE_STARTS = "mvs"
@@ -161,6 +173,13 @@ ARGUMENTS = {
     POOL_RETURN: (ID,),
     POOL_SWAPS: (ID,),  # booking
     POOL_SWAP: (ID, ID),  # booking, unit
+    SERIES_REPEAT: (ID, MOMENT, MINUTES),  # resource, first start, length
+    SERIES_UNTIL: (ID, MOMENT, MINUTES, INDEX, INDEX, MONTH),  # … frequency, weekday mask, calendar month
+    SERIES_PREVIEW: (ID, MOMENT, MINUTES, *RULE),
+    SERIES_BOOK: (ID, MOMENT, MINUTES, *RULE, INDEX),  # … mode (0 skip conflicts, 1 all or nothing)
+    SERIES_CANCEL_ASK: (ID, INDEX),  # booking, scope (0 this and following, 1 all)
+    SERIES_CANCEL: (ID, INDEX),
+    SERIES_EXTEND: (ID,),  # series, on the "your series ends" message (core.callbacks)
     MOVE_DAYS: (ID, MONTH),  # booking, month
     MOVE_STARTS: (ID, DAY, PAGE),
     MOVE_LENGTHS: (ID, MOMENT),

@@ -8,7 +8,7 @@ parse mode.
 
 from html import escape
 
-from django.utils.dates import MONTHS, WEEKDAYS_ABBR  # noqa: F401 (WEEKDAYS_ABBR: bot.handlers.browse reads it here)
+from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -141,6 +141,7 @@ def help_text(is_admin):
         "/settings — language and time zone (all times are shown in yours).\n"
         "/help — this message."
     )
+    text += "\n\n" + series_help()
     if is_admin:
         text += "\n\n" + _(
             "<b>Admins</b>\n"
@@ -310,6 +311,7 @@ def unreadable(part, value):
         "date": _("the date"),
         "time": _("the time"),
         "duration": _("the length"),
+        "repeat": _("the repetition (every tue …, daily …; then until a date, or x10)"),
     }
     return _("I could not read %(part)s: «%(value)s».") % {"part": parts[part], "value": escape(value[:50])}
 
@@ -587,6 +589,141 @@ def marked_returned_by(booking_text, admin):
 
 def suspension_lifted_by(user, admin):
     return _("✅ Suspension of %(user)s lifted by %(admin)s.") % {"user": person(user), "admin": person(admin)}
+
+
+# --- Recurring series (bot.handlers.series) ------------------------------------------
+
+
+def series_help():
+    return _(
+        "<b>Repeating bookings</b>: press 🔁 Repeat… on the confirm screen, or type:\n"
+        "  <code>/book bench 3 every tue 14:00 2h until 2027-01-31</code>\n"
+        "  <code>/book projector every mon,wed 9:00 1h x10</code>\n"
+        "  <code>/book lab daily 8:00 30m until 20.12</code>\n"
+        "I show every date first, and book only when you say so."
+    )
+
+
+REPEAT = gettext_lazy("🔁 Repeat…")
+REPEAT_WEEKLY = gettext_lazy("Every week")
+REPEAT_WORKDAYS = gettext_lazy("Every weekday (Mon–Fri)")
+REPEAT_DAILY = gettext_lazy("Every day")
+SERIES_BOOK_ALL = gettext_lazy("Book all or none")
+SERIES_CANCEL_PREVIEW = gettext_lazy("✖️ Cancel")
+SERIES_CANCEL_FOLLOWING = gettext_lazy("✖️ This and following")
+SERIES_CANCEL_ALL = gettext_lazy("✖️ Whole series")
+SERIES_CANCELLED_NOTICE = gettext_lazy("Series cancelled.")
+
+
+def series_book_free(count):
+    return ngettext("Book the %(count)d free one", "Book the %(count)d free ones", count) % {"count": count}
+
+
+def weekday_names(weekdays):
+    return ", ".join(str(WEEKDAYS_ABBR[d]) for d in weekdays)
+
+
+def series_rule(frequency, weekdays, interval, until, count):
+    """'every week on Tue, until Fri 31 Jan', 'every day, 10 times' (or just the rule, with neither)."""
+    if frequency == "DAILY":
+        rule = _("every day")
+    elif frequency == "MONTHLY":
+        rule = _("every month")
+    elif tuple(weekdays) == (0, 1, 2, 3, 4) and interval == 1:
+        rule = _("every weekday")
+    elif interval == 1:
+        rule = _("every week on %(days)s") % {"days": weekday_names(weekdays)} if weekdays else _("every week")
+    else:
+        rule = ngettext("every %(n)d week on %(days)s", "every %(n)d weeks on %(days)s", interval) % {
+            "n": interval,
+            "days": weekday_names(weekdays) or "—",
+        }
+    if until is not None:
+        return _("%(rule)s, until %(day)s") % {"rule": rule, "day": day_label(until)}
+    if not count:
+        return rule
+    return ngettext("%(rule)s, %(count)d time", "%(rule)s, %(count)d times", count or 0) % {
+        "rule": rule,
+        "count": count or 0,
+    }
+
+
+def series_preview(resource_name, rule_text, lines, free, total):
+    head = _("🔁 <b>%(name)s</b>, %(rule)s:") % {"name": escape(resource_name), "rule": escape(rule_text)}
+    tail = ngettext(
+        "%(free)d of %(total)d occurrence can be booked.",
+        "%(free)d of %(total)d occurrences can be booked.",
+        total,
+    ) % {"free": free, "total": total}
+    return "\n".join([head, *lines, "", tail])
+
+
+def series_line(ok, when_text, footnote=0):
+    """'✓ Tue 4 Jun, 14:00–16:00', or '✗ Tue 11 Jun, 14:00–16:00 [1]' (the reason: series_reason)."""
+    if ok:
+        return f"✓ {when_text}"
+    return f"✗ {when_text} [{footnote}]"
+
+
+def series_reason(footnote, reason):
+    return f"[{footnote}] {escape(str(reason))}"
+
+
+def series_booked(resource_name, rule_text, lines, pending):
+    if pending:
+        head = _("⏳ Series requested: <b>%(name)s</b>, %(rule)s. An admin will approve each occurrence.")
+    else:
+        head = _("✅ Series booked: <b>%(name)s</b>, %(rule)s.")
+    return "\n".join([head % {"name": escape(resource_name), "rule": escape(rule_text)}, *lines])
+
+
+def series_extended(resource_name, lines):
+    head = ngettext(
+        "✅ Series extended: %(count)d more occurrence of <b>%(name)s</b>.",
+        "✅ Series extended: %(count)d more occurrences of <b>%(name)s</b>.",
+        len(lines),
+    ) % {"count": len(lines), "name": escape(resource_name)}
+    return "\n".join([head, *lines])
+
+
+def repeat_choose(resource_name, when_text):
+    return _(
+        "🔁 Repeat <b>%(name)s</b>, %(when)s — how often?\n\n"
+        "Anything else (every other week, a number of times) can be typed, e.g. "
+        "<code>/book %(name)s every 2 weeks mon 9:00 1h x6</code>"
+    ) % {"name": escape(resource_name), "when": when_text}
+
+
+def repeat_until(resource_name, rule_text):
+    return _("🔁 <b>%(name)s</b>, %(rule)s — until which day?") % {
+        "name": escape(resource_name),
+        "rule": escape(rule_text),
+    }
+
+
+def series_of_booking(rule_text):
+    return _("🔁 Part of a series: %(rule)s") % {"rule": escape(rule_text)}
+
+
+def series_confirm_cancel(resource_name, count, following):
+    template = (
+        ngettext(
+            "Cancel this and the following occurrence of your series of <b>%(name)s</b> (%(count)d booking)?",
+            "Cancel this and the following occurrences of your series of <b>%(name)s</b> (%(count)d bookings)?",
+            count,
+        )
+        if following
+        else ngettext(
+            "Cancel the whole series of <b>%(name)s</b> (%(count)d booking not started yet)?",
+            "Cancel the whole series of <b>%(name)s</b> (%(count)d bookings not started yet)?",
+            count,
+        )
+    )
+    return template % {"name": escape(resource_name), "count": count}
+
+
+def series_cancelled(count):
+    return ngettext("%(count)d occurrence cancelled.", "%(count)d occurrences cancelled.", count) % {"count": count}
 
 
 # --- Extend and move (bot.handlers.reschedule) ------------------------------------

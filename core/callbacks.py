@@ -35,6 +35,8 @@ RESOURCE_IN_SERVICE = "ins"
 # Loans, in the admin group: staff's Mark returned (a booking id) and Lift suspension (a suspension id).
 BOOKING_MARK_RETURNED = "mr"
 SUSPENSION_LIFT = "lift"
+# Recurring series: Extend series on the "your series ends" message (the argument is a series id).
+SERIES_EXTEND = "sxt"
 # Extend and move: Extend +N min on the before-end reminder and in /my (booking id, minutes).
 BOOKING_EXTEND = "ext"
 # Add to calendar on a booking's receipt: the bot sends that booking as an .ics file (a booking id).

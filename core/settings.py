@@ -298,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
+    "notifications-series-ending": {
+        "task": tasknames.CREATE_SERIES_ENDING,
+        "schedule": SWEEP_INTERVAL_SECONDS * 20,
+        "options": _SWEEP_OPTIONS,
+    },
     "notifications-requeue": {
         "task": tasknames.REQUEUE_UNDELIVERED,
         "schedule": env_int("NOTIFICATION_REQUEUE_INTERVAL_SECONDS", 10 if DEBUG else 30, minimum=1),
@@ -350,6 +355,11 @@ OVERDUE_REMINDER_REPEAT_MINUTES = env_int("OVERDUE_REMINDER_REPEAT_MINUTES", 24 
 STRIKES_TO_SUSPEND = env_int("STRIKES_TO_SUSPEND", 3, minimum=1)
 STRIKES_WINDOW_DAYS = env_int("STRIKES_WINDOW_DAYS", 30, minimum=1)
 SUSPENSION_DAYS = env_int("SUSPENSION_DAYS", 7, minimum=1)
+# --- Recurring series (bookings.series) -----------------------------------------
+# A series has at most this many occurrences; its user is told this many days
+# before its last occurrence that it ends (with an Extend series button).
+SERIES_MAX_OCCURRENCES = env_int("SERIES_MAX_OCCURRENCES", 52, minimum=1)
+SERIES_ENDING_NOTICE_DAYS = env_int("SERIES_ENDING_NOTICE_DAYS", 7, minimum=1)
 # Admin alerts that arrive within this window are sent as one digest message.
 ADMIN_DIGEST_SECONDS = env_int("ADMIN_DIGEST_SECONDS", 10, minimum=1)
 

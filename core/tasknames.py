@@ -15,6 +15,7 @@ FAN_OUT = "notifications.tasks.fan_out"
 DELIVER_ADMIN_DIGEST = "notifications.tasks.deliver_admin_digest"
 CREATE_REMINDERS = "notifications.tasks.create_reminders"
 CREATE_OVERDUE_REMINDERS = "notifications.tasks.create_overdue_reminders"
+CREATE_SERIES_ENDING = "notifications.tasks.create_series_ending"
 REQUEUE_UNDELIVERED = "notifications.tasks.requeue_undelivered"
 # Every notifications task goes to the `notifications` queue (core.celery).
 NOTIFICATIONS_PATTERN = "notifications.tasks.*"

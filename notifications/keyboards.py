@@ -122,3 +122,8 @@ def for_resource_admins(resource_id):
     else:
         label, data = _("Mark out of service"), callbacks.RESOURCE_OUT_OF_SERVICE
     return {"inline_keyboard": [[{"text": label, "callback_data": callbacks.encode(data, resource.pk)}]]}
+
+
+def for_series_ending(series):
+    """Extend series, on the "your series ends soon" message (the bot re-checks the press)."""
+    return _one_button(_("Extend series"), callbacks.SERIES_EXTEND, series.pk)

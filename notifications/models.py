@@ -45,6 +45,10 @@ class NotificationKind(models.TextChoices):
     NEXT_MAY_BE_LATE = "next_may_be_late", pgettext_lazy("notification kind", "item may be late")
     SUSPENDED = "suspended", pgettext_lazy("notification kind", "suspended")
     SUSPENSION_LIFTED = "suspension_lifted", pgettext_lazy("notification kind", "suspension lifted")
+    # Recurring series: one summary per series event, not one per occurrence.
+    SERIES_BOOKED = "series_booked", pgettext_lazy("notification kind", "series booked")
+    SERIES_CANCELLED = "series_cancelled", pgettext_lazy("notification kind", "series cancelled")
+    SERIES_ENDING = "series_ending", pgettext_lazy("notification kind", "series ends soon")
     EXTENDED = "extended", pgettext_lazy("notification kind", "booking extended")
     MOVED = "moved", pgettext_lazy("notification kind", "booking moved")
     # To the admin group.

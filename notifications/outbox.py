@@ -25,6 +25,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from bookings import selectors
+from bookings import series as booking_series
 from bookings.models import AccessRequestStatus, BookingStatus
 from notifications import queue
 from notifications.models import DIGEST_KINDS, Notification, NotificationKind, NotificationStatus
@@ -63,12 +64,18 @@ def user_chat_id(user):
     return user.telegram_chat_id or user.telegram_id
 
 
-def notifications_for_transition(*, bookings, from_status, to_status, by=None, reason="", receipt=True):
-    """Outbox rows for a status change, in the caller's transaction; delivery queued on commit."""
+def notifications_for_transition(
+    *, bookings, from_status, to_status, by=None, reason="", receipt=True, summarised=False
+):
+    """Outbox rows for a status change, in the caller's transaction; delivery queued on commit.
+
+    `summarised`: the bookings changed together (a series); their user gets the
+    series' summary (notifications_for_series) instead of one message each.
+    """
     key = (from_status, to_status)
     rows = []
     user_kind = _USER_KINDS.get(key)
-    if user_kind:
+    if user_kind and not summarised:
         payload = (
             {"reason": reason} if reason and to_status in (BookingStatus.REJECTED, BookingStatus.CANCELLED) else {}
         )
@@ -381,3 +388,86 @@ def notifications_problem_report(*, resource, user, text, photo, key):
         "photo": photo,
     }
     return _insert([_admin_row(NotificationKind.ADMIN_PROBLEM, f"problem:{key}", payload=payload)])
+
+
+# --- Recurring series: one summary message per series event ---------------------
+
+_SERIES_KINDS = {
+    "booked": NotificationKind.SERIES_BOOKED,
+    "extended": NotificationKind.SERIES_BOOKED,
+    "cancelled": NotificationKind.SERIES_CANCELLED,
+}
+
+
+def series_dedupe_key(series_id, kind, stamp):
+    """A series is booked once, but extended and cancelled (following, then all) more than once: the
+    moment of the event tells them apart, so one event is one message however often it is reported."""
+    return f"series:{series_id}:{kind}:{stamp}"
+
+
+def notifications_for_series(*, series, event, bookings, by=None, at, receipt=True, reason=""):
+    """One summary row for a series event (its occurrences booked, extended or cancelled together).
+
+    The user who cancelled themselves was answered where they acted (as for one
+    booking); a summary the interface shows itself (receipt=False) is held
+    until it says whether its reply arrived (notifications_series_receipt_resolve).
+    """
+    kind = _SERIES_KINDS[event]
+    user = series.user
+    if not user_chat_id(user) or (event == "cancelled" and by is not None and by.pk == user.pk):
+        return 0
+    due = None if receipt else timezone.now() + timedelta(seconds=settings.BOT_RECEIPT_HOLD_SECONDS)
+    row = Notification(
+        user=user,
+        chat_id=user_chat_id(user),
+        kind=kind,
+        dedupe_key=series_dedupe_key(series.pk, event, int(at.timestamp() * 1000)),
+        payload={
+            "series_id": series.pk,
+            "event": event,
+            "booking_ids": [b.pk for b in bookings],
+            "reason": reason,
+        },
+        next_attempt_at=due,
+    )
+    return _insert([row])
+
+
+def notifications_series_receipt_resolve(*, series, event, shown):
+    """The bot's reply about a series arrived (its held summary is skipped) or did not (sent now)."""
+    held = Notification.objects.filter(
+        dedupe_key__startswith=f"series:{series.pk}:{event}:",
+        status=NotificationStatus.PENDING,
+        next_attempt_at__isnull=False,
+    )
+    if shown:
+        return held.update(status=NotificationStatus.SKIPPED, next_attempt_at=None, last_error="shown in the bot")
+    ids = list(held.values_list("id", flat=True))
+    changed = Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(next_attempt_at=None)
+    transaction.on_commit(lambda: queue.enqueue_delivery(ids))
+    return changed
+
+
+def notifications_create_series_ending(*, now=None):
+    """ "Your series ends" rows, SERIES_ENDING_NOTICE_DAYS before each series' last live occurrence.
+
+    Keyed by the series and that last occurrence: sent once, and once more
+    only after an extension moved the end.
+    """
+    now = now or timezone.now()
+    rows = []
+    for found in booking_series.series_ending_within(now=now):
+        last = booking_series.series_last_live(series=found)
+        if last is None or not user_chat_id(found.user):
+            continue
+        rows.append(
+            Notification(
+                user=found.user,
+                chat_id=user_chat_id(found.user),
+                booking=last,
+                kind=NotificationKind.SERIES_ENDING,
+                dedupe_key=f"series:{found.pk}:ending:{last.pk}",
+                payload={"series_id": found.pk},
+            )
+        )
+    return _insert(rows)

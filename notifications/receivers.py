@@ -17,16 +17,36 @@ from bookings.signals import (
     bookings_transitioned,
     resource_out_of_service,
     resource_problem_reported,
+    series_changed,
+    series_receipt_resolved,
     suspension_changed,
 )
 from notifications import outbox
 from notifications.models import NotificationKind
 
 
-def on_bookings_transitioned(sender, *, bookings, from_status, to_status, by=None, reason="", receipt=True, **kwargs):
+def on_bookings_transitioned(
+    sender, *, bookings, from_status, to_status, by=None, reason="", receipt=True, summarised=False, **kwargs
+):
     outbox.notifications_for_transition(
-        bookings=bookings, from_status=from_status, to_status=to_status, by=by, reason=reason, receipt=receipt
+        bookings=bookings,
+        from_status=from_status,
+        to_status=to_status,
+        by=by,
+        reason=reason,
+        receipt=receipt,
+        summarised=summarised,
     )
+
+
+def on_series_changed(sender, *, series, event, bookings, by=None, at, receipt=True, reason="", **kwargs):
+    outbox.notifications_for_series(
+        series=series, event=event, bookings=bookings, by=by, at=at, receipt=receipt, reason=reason
+    )
+
+
+def on_series_receipt_resolved(sender, *, series, event, shown, **kwargs):
+    outbox.notifications_series_receipt_resolve(series=series, event=event, shown=shown)
 
 
 def on_booking_rescheduled(sender, *, booking, change, from_status, by=None, at=None, **kwargs):
@@ -71,4 +91,6 @@ def connect():
     resource_out_of_service.connect(on_resource_out_of_service, dispatch_uid="notifications.out_of_service")
     resource_problem_reported.connect(on_resource_problem_reported, dispatch_uid="notifications.problem_reports")
     suspension_changed.connect(on_suspension_changed, dispatch_uid="notifications.suspensions")
+    series_changed.connect(on_series_changed, dispatch_uid="notifications.series")
+    series_receipt_resolved.connect(on_series_receipt_resolved, dispatch_uid="notifications.series_receipts")
     task_failure.connect(on_task_failure, dispatch_uid="notifications.task_failure", weak=False)

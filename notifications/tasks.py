@@ -47,6 +47,11 @@ def create_overdue_reminders():
     return outbox.notifications_create_overdue_reminders()
 
 
+@shared_task(name=tasknames.CREATE_SERIES_ENDING, **IDEMPOTENT)
+def create_series_ending():
+    return outbox.notifications_create_series_ending()
+
+
 @shared_task(name=tasknames.REQUEUE_UNDELIVERED, **IDEMPOTENT)
 def requeue_undelivered():
     queued, uncertain = recovery.notifications_requeue()

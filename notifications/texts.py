@@ -17,7 +17,8 @@ from django.utils.translation import get_supported_language_variant, ngettext
 from django.utils.translation import gettext as _
 
 from bookings import formats
-from bookings.models import AccessRequest, AccessRequestStatus, BookingStatus, ResourceKind
+from bookings import series as booking_series
+from bookings.models import LIVE_STATUSES, AccessRequest, AccessRequestStatus, BookingStatus, ResourceKind
 from core.telegram_html import MAX_MESSAGE, fit_html
 from notifications import keyboards
 from notifications.models import NotificationKind
@@ -410,6 +411,73 @@ def _admin_suspended(notification, now):
     return text, keyboards.for_suspension_admins(payload["suspension_id"])
 
 
+# --- Recurring series: one summary per event ------------------------------------
+
+
+def _series_lines(bookings):
+    return "\n".join(
+        f"• {escape(formats.booking_span(b.start, b.end, timezone.get_current_timezone()))}" for b in bookings
+    )
+
+
+def _series_bookings(notification):
+    payload = notification.payload or {}
+    found = booking_series.series_get(series_id=payload.get("series_id") or 0)
+    if found is None:
+        return None, []
+    wanted = set(payload.get("booking_ids") or ())
+    return found, [b for b in found.bookings.all() if b.pk in wanted]
+
+
+def _series_booked(notification, now):
+    found, bookings = _series_bookings(notification)
+    if found is None or not bookings:
+        return None
+    pending = any(b.status == BookingStatus.PENDING for b in bookings)
+    template = (
+        ngettext(
+            "🔁 Series requested: %(count)d occurrence of %(resource)s, waiting for an admin's approval:",
+            "🔁 Series requested: %(count)d occurrences of %(resource)s, waiting for an admin's approval:",
+            len(bookings),
+        )
+        if pending
+        else ngettext(
+            "🔁 Series booked: %(count)d occurrence of %(resource)s:",
+            "🔁 Series booked: %(count)d occurrences of %(resource)s:",
+            len(bookings),
+        )
+    )
+    text = template % {"count": len(bookings), "resource": f"<b>{escape(found.resource.name)}</b>"}
+    return text + "\n" + _series_lines(bookings), None
+
+
+def _series_cancelled(notification, now):
+    found, bookings = _series_bookings(notification)
+    if found is None or not bookings:
+        return None
+    text = ngettext(
+        "🚫 %(count)d occurrence of your series of %(resource)s is cancelled:",
+        "🚫 %(count)d occurrences of your series of %(resource)s are cancelled:",
+        len(bookings),
+    ) % {"count": len(bookings), "resource": f"<b>{escape(found.resource.name)}</b>"}
+    return text + "\n" + _series_lines(bookings) + _reason_line(notification), None
+
+
+def _series_ending(notification, now):
+    booking = notification.booking
+    found = booking_series.series_get(series_id=(notification.payload or {}).get("series_id") or 0)
+    if found is None or found.cancelled_at is not None or booking.status not in LIVE_STATUSES:
+        return None
+    last = booking_series.series_last_live(series=found)
+    if last is None or last.pk != booking.pk:
+        return None  # extended meanwhile: a later notice is about the new end
+    text = _("🔁 Your series of %(resource)s ends soon: its last occurrence is %(when)s.") % {
+        "resource": _resource(booking),
+        "when": _when(booking),
+    }
+    return text, keyboards.for_series_ending(found)
+
+
 _RENDERERS = {
     NotificationKind.CONFIRMED: _confirmed,
     NotificationKind.PENDING: _pending,
@@ -435,6 +503,9 @@ _RENDERERS = {
     NotificationKind.SUSPENSION_LIFTED: _suspension_lifted,
     NotificationKind.ADMIN_OVERDUE: _admin_overdue,
     NotificationKind.ADMIN_SUSPENDED: _admin_suspended,
+    NotificationKind.SERIES_BOOKED: _series_booked,
+    NotificationKind.SERIES_CANCELLED: _series_cancelled,
+    NotificationKind.SERIES_ENDING: _series_ending,
     NotificationKind.EXTENDED: _extended,
     NotificationKind.MOVED: _moved,
 }

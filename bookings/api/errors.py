@@ -34,6 +34,10 @@ DOMAIN_ERROR_STATUS = {
     errors.Suspended: status.HTTP_403_FORBIDDEN,
     errors.NotSuspended: status.HTTP_409_CONFLICT,
     errors.NotEnoughUnits: status.HTTP_409_CONFLICT,
+    errors.SeriesConflict: status.HTTP_409_CONFLICT,
+    errors.SeriesNothingFree: status.HTTP_409_CONFLICT,
+    errors.SeriesNothingToCancel: status.HTTP_409_CONFLICT,
+    errors.SeriesNothingToExtend: status.HTTP_409_CONFLICT,
     errors.BookingChanged: status.HTTP_409_CONFLICT,
 }
 
@@ -54,6 +58,8 @@ def exception_handler(exc, context):
             body["booking"] = exc.booking.pk  # a repeated request: here is the booking it made
         if isinstance(exc, errors.Suspended):
             body["until"] = exc.params["until_at"]  # when the user may book again, for programs
+        if getattr(exc, "occurrences", None) is not None:
+            body["occurrences"] = occurrences_body(exc.occurrences)  # which occurrences refused a series
         return Response(body, status=domain_error_status(exc))
     if isinstance(exc, DATABASE_ERRORS):
         return Response(unavailable_body(), status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=unavailable_headers())
@@ -62,6 +68,20 @@ def exception_handler(exc, context):
     if response is not None:
         response.data = api_exception_body(exc)
     return response
+
+
+def occurrences_body(occurrences):
+    """A refused series' occurrences, as the series endpoint answers them (start, end, outcome, detail)."""
+    return [
+        {
+            "start": o.start.isoformat(),
+            "end": o.end.isoformat(),
+            "outcome": "ok" if o.ok else o.code,
+            "detail": o.message,
+            "booking": None,
+        }
+        for o in occurrences
+    ]
 
 
 def domain_error_status(exc):

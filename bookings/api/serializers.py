@@ -20,6 +20,7 @@ from bookings.models import (
     AccessRequest,
     Booking,
     BookingEvent,
+    BookingSeries,
     BookingStatus,
     OpeningHours,
     Pool,
@@ -324,6 +325,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "checked_in_at",
             "returned_at",
             "created_at",
+            "series",
             "actions",
         ]
         read_only_fields = fields
@@ -492,3 +494,92 @@ class PoolRequestSerializer(serializers.ModelSerializer):
             "bookings",
         ]
         read_only_fields = fields
+
+
+# --- Recurring series -------------------------------------------------------------
+
+
+class SeriesCreateSerializer(serializers.Serializer):
+    resource = ResourceRefField(help_text=_("The id of the resource to book."))
+    start = SiteDateTimeField(help_text=_("The first occurrence's start; its local time is kept in every occurrence."))
+    end = SiteDateTimeField(help_text=_("The first occurrence's end: every occurrence is as long."))
+    rrule = serializers.CharField(
+        max_length=500,
+        help_text=_(
+            "RFC 5545 RRULE: FREQ=DAILY, WEEKLY (BYDAY=MO,WE; INTERVAL=2 for every other week) or MONTHLY, "
+            "with UNTIL=<date> or COUNT=<n>."
+        ),
+    )
+    mode = serializers.ChoiceField(
+        choices=["preview", "all_or_nothing", "skip_conflicts"],
+        default="preview",
+        help_text=_(
+            "preview books nothing; all_or_nothing books every occurrence or none; skip_conflicts the free ones."
+        ),
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SeriesCancelSerializer(serializers.Serializer):
+    # "from" is a Python keyword: the field is declared under its JSON name below.
+    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text=_("Shown to the user."))
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = SiteDateTimeField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text=_("Cancel this occurrence (its start) and all following; omitted: every occurrence."),
+        )
+        return fields
+
+
+class SeriesExtendSerializer(serializers.Serializer):
+    count = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, help_text=_("How many occurrences to add.")
+    )
+
+
+class OccurrenceSerializer(serializers.Serializer):
+    start = SiteDateTimeField()
+    end = SiteDateTimeField()
+    outcome = serializers.SerializerMethodField(help_text=_('"ok", or the error code that refuses it (slot_taken, …).'))
+    detail = serializers.CharField(source="message", help_text=_("Why it is refused, in the request's language."))
+    booking = serializers.SerializerMethodField(help_text=_("The booking made for it, when booked."))
+
+    def get_outcome(self, occurrence) -> str:
+        return "ok" if occurrence.ok else occurrence.code
+
+    def get_booking(self, occurrence) -> int | None:
+        return occurrence.booking.pk if occurrence.booking is not None else None
+
+
+class SeriesSerializer(serializers.ModelSerializer):
+    resource_name = serializers.CharField(source="resource.name", read_only=True)
+    start = SiteDateTimeField(source="dtstart")
+    created_at = SiteDateTimeField()
+    cancelled_at = SiteDateTimeField(allow_null=True)
+    bookings = BookingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BookingSeries
+        fields = [
+            "id",
+            "resource",
+            "resource_name",
+            "user",
+            "rrule",
+            "start",
+            "duration_minutes",
+            "note",
+            "created_at",
+            "cancelled_at",
+            "bookings",
+        ]
+        read_only_fields = fields
+
+
+class SeriesResultSerializer(serializers.Serializer):
+    series = SeriesSerializer(allow_null=True, help_text=_("The series made; null for a preview."))
+    occurrences = OccurrenceSerializer(many=True)

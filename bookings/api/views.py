@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import policies, pools, reschedule, selectors, services
+from bookings import policies, pools, reschedule, selectors, series, services
 from bookings.api import serializers as s
 from bookings.api.errors import error_body
 from bookings.api.pagination import BoundedLimitOffsetPagination
@@ -39,7 +39,9 @@ ERROR_DESCRIPTIONS = {
         "The time is already booked (code slot_taken); by the asking user's own booking of exactly "
         "this time (code already_booked, with `booking`: that booking's id); a fair-use limit is used up "
         "(code quota_exceeded: which limit, the usage, when it resets), or an access request is already open "
-        "(access_request_pending); fewer units of a pool are free than asked (not_enough_units)."
+        "(access_request_pending); fewer units of a pool are free than asked (not_enough_units); "
+        "an occurrence of an all-or-nothing series is refused (series_conflict, with `occurrences`), no occurrence "
+        "can be booked (series_nothing_free), cancelled (series_nothing_to_cancel) or added (series_nothing_to_extend)."
     ),
 }
 
@@ -553,6 +555,96 @@ class PoolRequestViewSet(viewsets.GenericViewSet):
 
     def _answer(self, request, found):
         return Response(s.PoolRequestSerializer(found, context={"request": request}).data)
+
+
+class SeriesViewSet(viewsets.GenericViewSet):
+    """Recurring series: a rule plus one ordinary booking per occurrence; a user's own, or everyone's for staff."""
+
+    serializer_class = s.SeriesSerializer
+    pagination_class = BoundedLimitOffsetPagination
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        summary="List series (newest first) with their occurrences",
+        responses={200: s.SeriesSerializer(many=True), **error_responses(401)},
+    )
+    def list(self, request):
+        page = self.paginate_queryset(series.series_visible_to(user=request.user))
+        return self.get_paginated_response(s.SeriesSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        summary="Preview or book a recurring series",
+        description=(
+            "`mode=preview` (the default) books nothing and answers every occurrence with `outcome` "
+            '"ok" or the error code that refuses it (slot_taken, outside_opening_hours, closed, '
+            "quota_exceeded, …), computed by the same rules a booking meets, earlier occurrences counting "
+            "against quotas. `all_or_nothing` books every occurrence or none (409 series_conflict, with "
+            "`occurrences`); `skip_conflicts` books the free ones (201, each occurrence with its outcome). "
+            "At most SERIES_MAX_OCCURRENCES (52) occurrences, all within the resource's booking horizon; "
+            "the rule is expanded on the site's wall clock, so 09:00 stays 09:00 across a clock change."
+        ),
+        request=s.SeriesCreateSerializer,
+        responses={
+            200: s.SeriesResultSerializer,
+            201: s.SeriesResultSerializer,
+            **error_responses(400, 401, 403, 409),
+        },
+    )
+    def create(self, request):
+        asked = parse(s.SeriesCreateSerializer, request.data)
+        result = series.series_create(user=request.user, **asked)
+        code = status.HTTP_200_OK if asked["mode"] == series.PREVIEW else status.HTTP_201_CREATED
+        return self._answer(request, result, code)
+
+    @extend_schema(
+        summary="A series with its occurrences",
+        parameters=[ID_PARAMETER],
+        responses={200: s.SeriesSerializer, **error_responses(401, 404)},
+    )
+    def retrieve(self, request, pk):
+        return Response(s.SeriesSerializer(self._series(request, pk), context={"request": request}).data)
+
+    @extend_schema(
+        summary="Cancel a series: this occurrence and all following, or all",
+        description=(
+            "`from`: the start of an occurrence; it and every later one are cancelled. Omitted: every "
+            "occurrence that has not started. A single occurrence is cancelled with POST "
+            "/api/bookings/{id}/cancel/. The user gets one summary message."
+        ),
+        parameters=[ID_PARAMETER],
+        request=s.SeriesCancelSerializer,
+        responses={200: s.SeriesSerializer, **error_responses(400, 401, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk):
+        asked = parse(s.SeriesCancelSerializer, request.data)
+        found = self._series(request, pk)
+        series.series_cancel(series=found, by=request.user, start_from=asked["from"], reason=asked["reason"])
+        return Response(s.SeriesSerializer(self._series(request, pk), context={"request": request}).data)
+
+    @extend_schema(
+        summary="Extend a series: book the rule's next occurrences (the free ones)",
+        parameters=[ID_PARAMETER],
+        request=s.SeriesExtendSerializer,
+        responses={201: s.SeriesResultSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk):
+        asked = parse(s.SeriesExtendSerializer, request.data)
+        result = series.series_extend(series=self._series(request, pk), by=request.user, count=asked["count"])
+        return self._answer(request, result, status.HTTP_201_CREATED)
+
+    def _series(self, request, pk):
+        found = series.series_get(series_id=int(pk), user=request.user)
+        if found is None:
+            raise exceptions.NotFound()
+        return found
+
+    def _answer(self, request, result, code):
+        if result.series is not None:
+            result.series = series.series_get(series_id=result.series.pk)
+        body = s.SeriesResultSerializer(result, context={"request": request}).data
+        return Response(body, status=code)
 
 
 def api_not_found(request, *args, **kwargs):

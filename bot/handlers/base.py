@@ -21,6 +21,7 @@ from telegram import ForceReply, InlineKeyboardMarkup
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 
+from bookings import series as booking_series
 from bookings import services
 from bookings.errors import BookingError
 from bot import texts
@@ -66,6 +67,8 @@ class Screen:
     edit_message_id: int | None = None
     # The booking this screen is the receipt of (just booked in the bot): see _showing.
     receipt_of: object | None = None
+    # (series, event) this screen is the receipt of (a series booked or extended in the bot).
+    series_receipt_of: tuple | None = None
 
     @property
     def markup(self):
@@ -148,6 +151,15 @@ async def _showing(screen):
     its message) and is re-raised for the error handler's apology. A cancelled
     task (shutdown) reports nothing: the receipt goes out when the hold ends.
     """
+    if screen.series_receipt_of is not None:
+        found, event = screen.series_receipt_of
+        try:
+            yield
+        except Exception:
+            await db(booking_series.series_receipt_owed)(series=found, event=event)
+            raise
+        await db(booking_series.series_receipt_shown)(series=found, event=event)
+        return
     if screen.receipt_of is None:
         yield
         return

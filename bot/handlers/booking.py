@@ -17,10 +17,10 @@ from bookings.models import BookingStatus
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.calendar import first_and_last_day, month_keyboard, month_of
-from bot.handlers import access, browse
+from bot.handlers import access, browse, series
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
 from bot.handlers.my import action_buttons
-from bot.parsing import MAX_DURATION, BookSyntaxError, parse_book
+from bot.parsing import MAX_DURATION, BookSyntaxError, parse_book, parse_series
 
 STARTS_PER_PAGE = 24
 TYPED_MATCHES_SHOWN = 8
@@ -91,6 +91,8 @@ def confirm(actor, resource_id, start, minutes):
     quotas = [usage.describe() for usage in policies.user_quota_usage(user=actor.user, resource=resource)]
     refusal = selectors.booking_policy_refusal(user=actor.user, resource=resource, start=start, end=end)
     rows = [] if refusal else [[cb.button(texts.CONFIRM, cb.BOOK, resource.pk, start, minutes)]]
+    if not refusal:
+        rows.append(series.repeat_button(resource, start, minutes))
     rows.append(keyboards.back(cb.DURATIONS, resource.pk, start))
     text = texts.confirm_booking(
         resource,
@@ -107,9 +109,14 @@ def book(actor, resource_id, start, minutes):
 
 
 def typed_book(actor, words):
-    """/book <resource> <date> <time> <length>: book at once, or say what could not be read."""
+    """/book <resource> <date> <time> <length>: book at once, or say what could not be read.
+
+    `/book <resource> every tue 14:00 2h until …` (a repetition) previews a series (bot.handlers.series)."""
     today = rules.today_in(actor.zone)
     try:
+        repetition = parse_series(words, today=today)
+        if repetition is not None:
+            return series.typed(actor, repetition)
         request = parse_book(words, today=today)
     except BookSyntaxError as error:
         usage = texts.book_usage()

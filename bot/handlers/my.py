@@ -14,7 +14,7 @@ from bookings.models import BookingStatus
 from bookings.selectors import Action
 from bot import callbacks as cb
 from bot import keyboards, texts
-from bot.handlers import loans
+from bot.handlers import loans, series
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
 from bot.pickup import with_pickup
 from core.callbacks import BOOKING_APPROVE, BOOKING_CANCEL, BOOKING_CHECK_IN, BOOKING_FINISH, BOOKING_REJECT
@@ -91,8 +91,11 @@ def booking_card(actor, booking_id, notice=""):
     booking = _own_booking(actor, booking_id)
     rows = keyboards.grid(action_buttons(booking, actor.user), 2) + reschedule.card_buttons(booking, actor.user)
     rows += keyboards.add_to_calendar(booking)
-    rows.append(keyboards.back(cb.MY, 0))
-    return Screen(texts.booking_card(booking, actor.zone), rows, notice=str(notice))
+    # An occurrence of a series: which series, and Cancel this and following / the whole series.
+    series_lines, series_rows = series.card_extra(actor, booking)
+    rows += series_rows + [keyboards.back(cb.MY, 0)]
+    text = "\n".join([texts.booking_card(booking, actor.zone), *series_lines])
+    return Screen(text, rows, notice=str(notice))
 
 
 def check_in(actor, booking_id):

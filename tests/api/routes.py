@@ -28,4 +28,8 @@ ENDPOINTS = [
     "/api/pool-requests/{id}/cancel/",
     "/api/pool-requests/{id}/return/",
     "/api/pool-requests/{id}/swap/",
+    "/api/series/",
+    "/api/series/{id}/",
+    "/api/series/{id}/cancel/",
+    "/api/series/{id}/extend/",
 ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0008_pools'),
+        ('bookings', '0009_series'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
