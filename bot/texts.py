@@ -597,7 +597,7 @@ def suspension_lifted_by(user, admin):
 def series_help():
     return _(
         "<b>Repeating bookings</b>: press 🔁 Repeat… on the confirm screen, or type:\n"
-        "  <code>/book bench 3 every tue 14:00 2h until 2027-01-31</code>\n"
+        "  <code>/book lab bench every tue 14:00 2h until 2027-01-31</code>\n"
         "  <code>/book projector every mon,wed 9:00 1h x10</code>\n"
         "  <code>/book lab daily 8:00 30m until 20.12</code>\n"
         "I show every date first, and book only when you say so."

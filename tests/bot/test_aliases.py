@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from bookings import selectors
 from bookings.models import Booking, BookingStatus
 from bot import texts
-from bot.parsing import parse_book
+from bot.parsing import parse_book, parse_series
 
 # "<code>/book …</code>" in the help and the usage; "…: /book …" in the command menu.
 EXAMPLE = re.compile(r"(?:<code>|: )/book ([^<\n]+?)(?:</code>|$)", re.MULTILINE)
@@ -31,7 +31,8 @@ def test_every_book_example_of_the_help_finds_exactly_one_demo_resource(language
     examples = book_examples(language)
     assert len(examples) >= 5, examples  # three in /help, one in the usage, one in the menu
     for example in examples:
-        request = parse_book(example.split(), today=date(2030, 6, 3))
+        words, today = example.split(), date(2030, 6, 3)
+        request = parse_series(words, today=today) or parse_book(words, today=today)  # series examples too
         found = selectors.resources_matching(text=request.resource)
         assert len(found) == 1, (example, [r.name for r in found])
 

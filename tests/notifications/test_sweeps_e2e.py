@@ -103,7 +103,7 @@ def test_reminder_before_end_asks_to_return_equipment_by_the_end_time(stack, tel
     reminder = stack.wait_for_messages(account.id, 2)[1]
     end = timezone.localtime(booking.end, user.zone)
     assert f"Please return <b>Camera</b> by {end:%H:%M}" in reminder.text or f"by {end:%H:%M}" in reminder.text
-    assert reminder.buttons == ["Return early"]
+    assert reminder.buttons == ["Return early", "Extend +30 min", "Extend +1 h"]  # the next hour is free
     wait_for(lambda: not Notification.objects.exclude(status=NotificationStatus.SENT).exists(), message="all sent")
     assert len(stack.chat_messages(account.id)) == 2
 
