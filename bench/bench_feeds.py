@@ -17,17 +17,12 @@ created and dropped here), never in the development or test ones.
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import benchkit
 
-SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "slotbot_bench_feeds"
 OTHER_BOOKINGS = 100_000
 
@@ -37,34 +32,6 @@ def parse_args():
     parser.add_argument("--events", default="10,100,500", help="events per feed (comma-separated)")
     parser.add_argument("--samples", type=int, default=100, help="requests per figure")
     return parser.parse_args()
-
-
-def admin_execute(sql):
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(sql)
-
-
-def set_up_django():
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="core.settings",
-        DATABASE_URL=f"{SERVER}/{DATABASE}",
-        SECRET_KEY="bench-only-secret-key",
-        TIME_ZONE="Europe/Berlin",
-        TELEGRAM_BOT_TOKEN="123456:slotbot-bench-token",
-        TELEGRAM_BOT_USERNAME="slotbot_bench_bot",
-        ALLOWED_HOSTS="testserver",
-        CALENDAR_FEED_BURST="1000000",
-        CALENDAR_FEED_RATE_PER_MINUTE="6000",
-        REDIS_URL="",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def bookings(user, resource, count, first):
@@ -96,27 +63,27 @@ def measure(client, path, samples, **headers):
         response = client.get(path, **headers)
         times.append((time.perf_counter() - started) * 1000)
         size, status = len(response.content), response.status_code
-    times.sort()
-    return status, statistics.median(times), times[int(len(times) * 0.95) - 1], size
+    return status, *benchkit.p50_p95(times), size
 
 
 def main():
     args = parse_args()
-    admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin_execute(f"CREATE DATABASE {DATABASE}")
-    try:
-        set_up_django()
+    with benchkit.bench_database(
+        DATABASE,
+        quiet=(),
+        TELEGRAM_BOT_USERNAME="slotbot_bench_bot",
+        ALLOWED_HOSTS="testserver",
+        CALENDAR_FEED_BURST="1000000",
+        CALENDAR_FEED_RATE_PER_MINUTE="6000",
+        REDIS_URL="",
+    ):
         from django.contrib.auth import get_user_model
-        from django.db import connection
         from django.test import Client
         from django.utils import timezone
 
         from bookings import feeds
         from bookings.models import Resource, ResourceKind
 
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            print(f"PostgreSQL {cursor.fetchone()[0]}, {os.cpu_count()} CPUs, database {DATABASE}")
         users = get_user_model()
         crowd = users.objects.create_user(username="crowd")
         past = timezone.now() - timedelta(days=3 * 365)
@@ -154,9 +121,6 @@ def main():
                 for kind, headers in (("200", {}), ("304", {"HTTP_IF_NONE_MATCH": first["ETag"]})):
                     status, p50, p95, size = measure(client, path, args.samples, **headers)
                     print(f"{label + ' ' + kind:<28} {count:>6}  {status:>6}  {p50:7.2f}  {p95:7.2f}  {size:>6}")
-        connection.close()
-    finally:
-        admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 if __name__ == "__main__":

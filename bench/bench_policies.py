@@ -15,16 +15,11 @@ created and dropped here), never in the development or test ones.
 """
 
 import argparse
-import os
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import benchkit
 
-SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "slotbot_bench_policies"
 
 
@@ -33,33 +28,6 @@ def parse_args():
     parser.add_argument("--create", type=int, default=1000, help="bookings per variant and round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of (no rules, 5 rules)")
     return parser.parse_args()
-
-
-def admin_execute(sql):
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(sql)
-
-
-def set_up_django():
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="core.settings",
-        DATABASE_URL=f"{SERVER}/{DATABASE}",
-        SECRET_KEY="bench-only-secret-key",
-        TIME_ZONE="Europe/Berlin",
-        TELEGRAM_BOT_TOKEN="123456:slotbot-bench-token",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    # Measure bookings/ alone: notifications' outbox receiver is its own concern (and bench).
-    from bookings.signals import bookings_transitioned
-
-    bookings_transitioned.receivers.clear()
 
 
 def create_rules(resource, group):
@@ -100,17 +68,10 @@ def run_variant(name, count, user, group, *, with_rules):
 
 def main():
     args = parse_args()
-    admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin_execute(f"CREATE DATABASE {DATABASE}")
-    try:
-        set_up_django()
+    with benchkit.bench_database(DATABASE):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.models import Group
-        from django.db import connection
 
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            print(f"PostgreSQL {cursor.fetchone()[0]}, {os.cpu_count()} CPUs, database {DATABASE}")
         group = Group.objects.create(name="Bench group")
         user = get_user_model().objects.create_user(username="bench-user")  # no Telegram id: no network
         user.groups.add(group)
@@ -125,9 +86,6 @@ def main():
         print(f"\nbooking_create, no quota rules : {best['none']:7.0f} bookings/s (best of {args.rounds})")
         print(f"booking_create, 5 quota rules  : {best['five']:7.0f} bookings/s (best of {args.rounds})")
         print(f"ratio none / five              : {best['none'] / best['five']:7.2f}x")
-        connection.close()
-    finally:
-        admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 if __name__ == "__main__":

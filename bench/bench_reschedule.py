@@ -11,57 +11,11 @@ receiver is connected as in production (the creations' receipts are not). It wor
 """
 
 import argparse
-import os
-import statistics
-import sys
-import time
 from datetime import timedelta
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import benchkit
 
-SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "slotbot_bench_reschedule"
-
-
-def admin_execute(sql):
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(sql)
-
-
-def set_up_django():
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="core.settings",
-        DATABASE_URL=f"{SERVER}/{DATABASE}",
-        SECRET_KEY="bench-only-secret-key",
-        TIME_ZONE="Europe/Berlin",
-        TELEGRAM_BOT_TOKEN="123456:slotbot-bench-token",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    # The receipts of the bookings made to be rescheduled are notifications' concern (and bench);
-    # booking_rescheduled keeps its receiver (reminders superseded, as in production).
-    from bookings.signals import bookings_transitioned
-
-    bookings_transitioned.receivers.clear()
-
-
-def timed(calls):
-    """Run each zero-argument call; return (p50, p95) in milliseconds."""
-    took = []
-    for call in calls:
-        started = time.perf_counter()
-        call()
-        took.append((time.perf_counter() - started) * 1000)
-    took.sort()
-    return statistics.median(took), took[int(len(took) * 0.95) - 1]
 
 
 def bench(count):
@@ -84,14 +38,14 @@ def bench(count):
     def create(start, end):
         made.append(services.booking_create(user=user, resource=resource, start=start, end=end, now=now))
 
-    figures = {"booking_create": timed([lambda s=s, e=e: create(s, e) for s, e in slots])}
-    figures["booking_extensions_possible"] = timed(
+    figures = {"booking_create": benchkit.timed([lambda s=s, e=e: create(s, e) for s, e in slots])}
+    figures["booking_extensions_possible"] = benchkit.timed(
         [lambda b=b: reschedule.booking_extensions_possible(b, now) for b in made]
     )
-    figures["booking_extend +30 min"] = timed(
+    figures["booking_extend +30 min"] = benchkit.timed(
         [lambda b=b: reschedule.booking_extend(booking=b, by=user, minutes=30, now=now) for b in made]
     )
-    figures["booking_move +1 h"] = timed(
+    figures["booking_move +1 h"] = benchkit.timed(
         [
             lambda b=b: reschedule.booking_move(
                 booking=b, by=user, start=b.start + timedelta(hours=1), end=b.end + timedelta(hours=1), now=now
@@ -108,16 +62,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=300)
     args = parser.parse_args()
-    admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin_execute(f"CREATE DATABASE {DATABASE}")
-    try:
-        set_up_django()
-        from django.db import connection
-
+    # The receipts of the bookings made to be rescheduled are notifications' concern (and bench);
+    # booking_rescheduled keeps its receiver (reminders superseded, as in production).
+    with benchkit.bench_database(DATABASE):
         bench(args.calls)
-        connection.close()
-    finally:
-        admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -11,16 +11,10 @@ a miss. It works in its own database (slotbot_bench_matching on
 """
 
 import argparse
-import os
-import statistics
-import sys
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import benchkit
 
-SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "slotbot_bench_matching"
 WORDS = ["projector", "camera", "laptop", "microscope", "tripod", "speaker", "monitor", "drone", "tablet", "printer"]
 RUSSIAN = ["проектор", "камера", "ноутбук", "микроскоп", "штатив", "колонка", "монитор", "дрон", "планшет", "принтер"]
@@ -30,29 +24,6 @@ QUERIES = {
     "typo": "projetcor 20",
     "miss": "telescope",
 }
-
-
-def admin_execute(*statements):
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        for statement in statements:
-            admin.execute(statement)
-
-
-def set_up_django():
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="core.settings",
-        DATABASE_URL=f"{SERVER}/{DATABASE}",
-        SECRET_KEY="bench-only-secret-key",
-        TELEGRAM_BOT_TOKEN="123456:slotbot-bench-token",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
 
 
 def fill(size):
@@ -86,7 +57,7 @@ def measure(samples, call):
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), statistics.quantiles(times, n=20)[-1]
+    return benchkit.p50_p95(times)
 
 
 def main():
@@ -94,9 +65,7 @@ def main():
     parser.add_argument("--sizes", default="1000,5000", help="catalogue sizes (ascending)")
     parser.add_argument("--samples", type=int, default=100, help="calls per figure")
     args = parser.parse_args()
-    admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", f"CREATE DATABASE {DATABASE}")
-    try:
-        set_up_django()
+    with benchkit.bench_database(DATABASE, quiet=()):
         from bookings import selectors
 
         for size in sorted(int(s) for s in args.sizes.split(",")):
@@ -108,11 +77,6 @@ def main():
                 found = selectors.resources_matching(text=text)
                 p50, p95 = measure(args.samples, lambda: selectors.resources_matching(text=text))
                 print(f"{label:12} {text!r:16} p50 {p50:7.2f} ms  p95 {p95:7.2f} ms  ({len(found)} found)")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 if __name__ == "__main__":

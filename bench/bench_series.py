@@ -18,17 +18,11 @@ receivers are disconnected: the outbox is measured by bench_notifications.
 """
 
 import argparse
-import os
-import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import benchkit
 
-SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "slotbot_bench_series"
 
 
@@ -37,39 +31,6 @@ def parse_args():
     parser.add_argument("--samples", type=int, default=30, help="calls per figure")
     parser.add_argument("--occurrences", type=int, default=52, help="occurrences per series")
     return parser.parse_args()
-
-
-def admin_execute(sql):
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(sql)
-
-
-def set_up_django(occurrences):
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="core.settings",
-        DATABASE_URL=f"{SERVER}/{DATABASE}",
-        SECRET_KEY="bench-only-secret-key",
-        TIME_ZONE="Europe/Berlin",
-        TELEGRAM_BOT_TOKEN="123456:slotbot-bench-token",
-        LOG_LEVEL="WARNING",
-        SERIES_MAX_OCCURRENCES=str(max(occurrences, 52)),
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    from bookings.signals import bookings_transitioned, series_changed
-
-    bookings_transitioned.receivers.clear()
-    series_changed.receivers.clear()
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def run(samples, occurrences):
@@ -122,22 +83,18 @@ def run(samples, occurrences):
         figures[label] = timings
     print(f"\n== Series of {occurrences} weekly occurrences, {samples} samples each (PostgreSQL, 1 quota rule)")
     for label, timings in figures.items():
-        p50, p95 = statistics.median(timings), percentile(timings, 0.95)
+        p50, p95 = benchkit.p50_p95(timings)
         print(f"{label:22}: p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   ({p50 / occurrences:.2f} ms per occurrence at p50)")
 
 
 def main():
     args = parse_args()
-    admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin_execute(f"CREATE DATABASE {DATABASE}")
-    try:
-        set_up_django(args.occurrences)
+    with benchkit.bench_database(
+        DATABASE,
+        quiet=("bookings_transitioned", "series_changed"),
+        SERIES_MAX_OCCURRENCES=str(max(args.occurrences, 52)),
+    ):
         run(args.samples, args.occurrences)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        admin_execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
 if __name__ == "__main__":
