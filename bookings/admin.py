@@ -219,6 +219,21 @@ class BookingDayFilter(admin.SimpleListFilter):
         return queryset.filter(start__lt=local_midnight(first + timedelta(days=days)), end__gt=local_midnight(first))
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent as they are, each linked to its own page: nothing added, changed or deleted
+    here (they change through the services, or on their own pages)."""
+
+    show_change_link = True
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class BookingEventInline(admin.TabularInline):
     """The status history, oldest first; written only by the services."""
 
@@ -605,20 +620,13 @@ class StrikeAdmin(admin.ModelAdmin):
 # --- Pools (bookings.pools) ---------------------------------------------------------
 
 
-class PoolUnitInline(admin.TabularInline):
+class PoolUnitInline(ReadOnlyInline):
     """The pool's units: each a resource with its own rules (edited on the resource's page)."""
 
     model = Resource
     fields = ("name", "is_active", "requires_check_in", "location")
-    readonly_fields = fields
-    show_change_link = True
-    extra = 0
-    can_delete = False
     verbose_name = _("unit")
     verbose_name_plural = _("units (add one by choosing this pool on a resource)")
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Pool)
@@ -635,16 +643,9 @@ class PoolAdmin(admin.ModelAdmin):
         return pool.unit_count
 
 
-class PoolRequestBookingInline(admin.TabularInline):
+class PoolRequestBookingInline(ReadOnlyInline):
     model = Booking
     fields = ("resource", "status", "start", "end", "checked_in_at")
-    readonly_fields = fields
-    show_change_link = True
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PoolRequest)
@@ -666,16 +667,9 @@ class PoolRequestAdmin(admin.ModelAdmin):
         return False
 
 
-class SeriesBookingInline(admin.TabularInline):
+class SeriesBookingInline(ReadOnlyInline):
     model = Booking
     fields = ("start", "end", "status", "checked_in_at")
-    readonly_fields = fields
-    show_change_link = True
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(BookingSeries)

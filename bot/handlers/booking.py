@@ -76,10 +76,15 @@ def durations(actor, resource_id, start):
         screen = starts(actor, resource_id, day, 0)
         screen.notice = str(errors.SlotTaken.default_message)
         return screen
-    buttons = [cb.button(texts.length(d), cb.CONFIRM, resource.pk, start, _minutes(d)) for d in lengths]
-    rows = keyboards.grid(buttons, 3) + [keyboards.back(cb.STARTS, resource.pk, day, 0)]
+    choose = [cb.button(texts.length(d), cb.CONFIRM, resource.pk, start, _minutes(d)) for d in lengths]
+    return length_choice(actor, resource.name, start, choose, keyboards.back(cb.STARTS, resource.pk, day, 0))
+
+
+def length_choice(actor, name, start, choose, back):
+    """The length step of a picker (booking, move): the `choose` buttons in rows of three, then `back`."""
+    day = start.astimezone(actor.zone).date()
     start_text = f"{texts.day_label(day)} {texts.clock(start, actor.zone)}"
-    return Screen(texts.choose_length(resource.name, start_text), rows)
+    return Screen(texts.choose_length(name, start_text), keyboards.grid(choose, 3) + [back])
 
 
 def confirm(actor, resource_id, start, minutes):

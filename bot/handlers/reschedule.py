@@ -25,6 +25,7 @@ from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.calendar import first_and_last_day, month_keyboard, month_of
 from bot.handlers.base import Screen, paginate, view_only
+from bot.handlers.booking import length_choice
 from bot.handlers.my import _own_booking, booking_card
 from core.callbacks import BOOKING_EXTEND
 
@@ -102,10 +103,8 @@ def move_lengths(actor, booking_id, start):
         screen = move_starts(actor, booking_id, day, 0)
         screen.notice = str(errors.SlotTaken.default_message)
         return screen
-    buttons = [cb.button(texts.length(d), cb.MOVE_CONFIRM, booking.pk, start, _minutes(d)) for d in lengths]
-    rows = keyboards.grid(buttons, 3) + [keyboards.back(cb.MOVE_STARTS, booking.pk, day, 0)]
-    start_text = f"{texts.day_label(day)} {texts.clock(start, actor.zone)}"
-    return Screen(texts.choose_length(resource.name, start_text), rows)
+    choose = [cb.button(texts.length(d), cb.MOVE_CONFIRM, booking.pk, start, _minutes(d)) for d in lengths]
+    return length_choice(actor, resource.name, start, choose, keyboards.back(cb.MOVE_STARTS, booking.pk, day, 0))
 
 
 def move_confirm(actor, booking_id, start, minutes):
