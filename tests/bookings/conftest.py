@@ -84,3 +84,23 @@ def set_hours():
 def history(booking):
     """The booking's history as (from, to, by id, reason) tuples, oldest first."""
     return [(e.from_status, e.to_status, e.by_id, e.reason) for e in booking.events.order_by("at", "id")]
+
+
+@pytest.fixture
+def signals_of():
+    """signals_of(signal): a list that collects each sending's keyword arguments, disconnected after the test."""
+    connected = []
+
+    def collect(signal):
+        seen = []
+
+        def receiver(sender, **kwargs):
+            seen.append(kwargs)
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+        return seen
+
+    yield collect
+    for signal, receiver in connected:
+        signal.disconnect(receiver)

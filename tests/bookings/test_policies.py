@@ -43,26 +43,6 @@ def room(make_resource):
     return make_resource(name="Orion", hours=None, kind="space", category="Meeting rooms")
 
 
-@pytest.fixture
-def signals_of():
-    """signals_of(signal): a list that collects each sending's keyword arguments."""
-    connected = []
-
-    def collect(signal):
-        seen = []
-
-        def receiver(sender, **kwargs):
-            seen.append(kwargs)
-
-        signal.connect(receiver, weak=False)
-        connected.append((signal, receiver))
-        return seen
-
-    yield collect
-    for signal, receiver in connected:
-        signal.disconnect(receiver)
-
-
 # --- Who may book what ----------------------------------------------------------------
 
 

@@ -18,26 +18,6 @@ from .conftest import assert_no_overlaps, history
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def collect():
-    """collect(signal): a list of each sending's keyword arguments, disconnected after the test."""
-    connected = []
-
-    def start(signal):
-        seen = []
-
-        def receiver(sender, **kwargs):
-            seen.append(kwargs)
-
-        signal.connect(receiver, weak=False)
-        connected.append((signal, receiver))
-        return seen
-
-    yield start
-    for signal, receiver in connected:
-        signal.disconnect(receiver)
-
-
 def snapshot(booking):
     fresh = Booking.objects.get(pk=booking.pk)
     return (fresh.start, fresh.end, fresh.blocked_until, fresh.status, fresh.check_in_deadline, fresh.events.count())
@@ -46,8 +26,8 @@ def snapshot(booking):
 # --- Extend -------------------------------------------------------------------------
 
 
-def test_a_confirmed_booking_is_extended_by_half_an_hour(resource, user, book, at, now, collect):
-    rescheduled = collect(booking_rescheduled)
+def test_a_confirmed_booking_is_extended_by_half_an_hour(resource, user, book, at, now, signals_of):
+    rescheduled = signals_of(booking_rescheduled)
     booking = book(resource, at(10), at(11))
     extended = booking_extend(booking=booking, by=user, minutes=30, now=now)
     fresh = Booking.objects.get(pk=booking.pk)
@@ -170,8 +150,8 @@ def test_a_suspended_user_cannot_extend(resource, user, book, at, now):
         booking_extend(booking=booking, by=user, minutes=30, now=now)
 
 
-def test_an_extension_frees_no_time(resource, user, book, at, now, collect):
-    freed = collect(time_freed)
+def test_an_extension_frees_no_time(resource, user, book, at, now, signals_of):
+    freed = signals_of(time_freed)
     booking_extend(booking=book(resource, at(10), at(11)), by=user, minutes=30, now=now)
     assert freed == []
 
@@ -213,8 +193,8 @@ def test_no_extension_is_offered_on_a_pending_booking_or_to_a_stranger(make_reso
 # --- Move --------------------------------------------------------------------------
 
 
-def test_a_booking_is_moved_to_a_free_time(resource, user, book, at, now, collect):
-    rescheduled = collect(booking_rescheduled)
+def test_a_booking_is_moved_to_a_free_time(resource, user, book, at, now, signals_of):
+    rescheduled = signals_of(booking_rescheduled)
     booking = book(resource, at(10), at(11))
     booking_move(booking=booking, by=user, start=at(14), end=at(15, 30), now=now)
     fresh = Booking.objects.get(pk=booking.pk)
@@ -237,8 +217,8 @@ def test_a_move_recomputes_the_check_in_deadline(make_resource, user, book, at, 
     assert Booking.objects.get(pk=booking.pk).check_in_deadline == at(14, 15)
 
 
-def test_a_move_sends_time_freed_for_the_old_time_the_new_one_leaves(resource, user, book, at, now, collect):
-    freed = collect(time_freed)
+def test_a_move_sends_time_freed_for_the_old_time_the_new_one_leaves(resource, user, book, at, now, signals_of):
+    freed = signals_of(time_freed)
     booking = book(resource, at(10), at(12))
     booking_move(booking=booking, by=user, start=at(11), end=at(13), now=now)
     assert [(f["resource_id"], f["start"], f["end"]) for f in freed] == [(resource.pk, at(10), at(11))]
@@ -299,7 +279,7 @@ def test_an_active_booking_is_not_movable(resource, user, book, at, now):
     ],
 )
 def test_a_failed_move_keeps_the_old_booking_untouched(
-    resource, user, other_user, book, at, now, collect, start, end, code
+    resource, user, other_user, book, at, now, signals_of, start, end, code
 ):
     booking = book(resource, at(10), at(11))
     book(resource, at(12), at(13), by=other_user)
@@ -307,7 +287,7 @@ def test_a_failed_move_keeps_the_old_booking_untouched(
     Closure.objects.create(resource=resource, start=at(16), end=at(17), reason_kind="maintenance")
     QuotaRule.objects.create(resource=resource, kind="hours", period="week", limit=2)
     before = snapshot(booking)
-    freed, rescheduled = collect(time_freed), collect(booking_rescheduled)
+    freed, rescheduled = signals_of(time_freed), signals_of(booking_rescheduled)
     with pytest.raises(errors.BookingError) as refused:
         booking_move(booking=booking, by=user, start=at(*start), end=at(*end), now=now)
     assert refused.value.code == code
