@@ -54,6 +54,18 @@ from bookings.stickers import sticker_sheet_pdf
 from core.deeplinks import BotUsernameUnknown, bot_username, resource_deep_link
 
 
+def applied_to_each(request, rows, apply):
+    """`apply` each row (an admin action's service call); each refusal is reported on the page under the row's
+    name and the others go on. Returns what `apply` returned for the rows it succeeded on."""
+    results = []
+    for row in rows:
+        try:
+            results.append(apply(row))
+        except BookingError as exc:
+            messages.error(request, f"{row}: {exc.message}")
+    return results
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -425,14 +437,8 @@ class BookingAdmin(admin.ModelAdmin):
     def _run_transition(self, request, queryset, name, **options):
         """Apply one service to each booking; report each refusal and the count of successes."""
         service, success_message = TRANSITIONS[name]
-        done = 0
-        for booking in queryset.select_related("resource", "user"):
-            try:
-                service(booking=booking, by=request.user, **options)
-            except BookingError as exc:
-                messages.error(request, f"{booking}: {exc.message}")
-            else:
-                done += 1
+        rows = queryset.select_related("resource", "user")
+        done = len(applied_to_each(request, rows, lambda booking: service(booking=booking, by=request.user, **options)))
         if done:
             messages.success(request, success_message(done) % {"count": done})
 
@@ -587,14 +593,8 @@ class AccessRequestAdmin(admin.ModelAdmin):
         self._decide(request, queryset, policies.access_request_reject)
 
     def _decide(self, request, queryset, service):
-        done = 0
-        for access_request in queryset.select_related("user", "resource"):
-            try:
-                service(request=access_request, by=request.user)
-            except BookingError as exc:
-                messages.error(request, f"{access_request}: {exc.message}")
-            else:
-                done += 1
+        rows = queryset.select_related("user", "resource")
+        done = len(applied_to_each(request, rows, lambda found: service(request=found, by=request.user)))
         if done:
             messages.success(
                 request,
@@ -707,12 +707,11 @@ class BookingSeriesAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Cancel selected series"), permissions=["cancel"])
     def cancel_series(self, request, queryset):
-        done = 0
-        for found in queryset.select_related("resource", "user"):
-            try:
-                done += len(booking_series.series_cancel(series=found, by=request.user))
-            except BookingError as exc:
-                messages.error(request, f"{found}: {exc.message}")
+        rows = queryset.select_related("resource", "user")
+        cancelled = applied_to_each(
+            request, rows, lambda found: booking_series.series_cancel(series=found, by=request.user)
+        )
+        done = sum(len(occurrences) for occurrences in cancelled)
         if done:
             messages.success(
                 request,
@@ -742,14 +741,10 @@ class SuspensionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Lift selected suspensions"), permissions=["lift"])
     def lift_suspensions(self, request, queryset):
-        done = 0
-        for suspension in queryset.select_related("user"):
-            try:
-                services.suspension_lift(suspension=suspension, by=request.user)
-            except BookingError as exc:
-                messages.error(request, f"{suspension}: {exc.message}")
-            else:
-                done += 1
+        rows = queryset.select_related("user")
+        done = len(
+            applied_to_each(request, rows, lambda found: services.suspension_lift(suspension=found, by=request.user))
+        )
         if done:
             messages.success(
                 request,

@@ -178,18 +178,24 @@ def notifications_for_access_request(*, request, from_status, to_status):
     return _insert([row])
 
 
-def notifications_receipt_resolve(*, booking, shown):
-    """The bot's reply to a new booking arrived (`shown`: its held receipt is skipped) or did not
-    (the receipt is due now and queued). Only a still pending row changes; returns how many did."""
-    held = Notification.objects.filter(
-        dedupe_key__in=[dedupe_key(booking.pk, kind) for kind in _RECEIPT_KINDS], status=NotificationStatus.PENDING
-    )
+def _resolve_held(held, *, shown):
+    """Rows held back while the bot answers in the chat: skipped when the bot's reply `shown` what they say,
+    else due now and queued. Only a still pending row changes; returns how many did."""
     if shown:
         return held.update(status=NotificationStatus.SKIPPED, next_attempt_at=None, last_error="shown in the bot")
     ids = list(held.values_list("id", flat=True))
     changed = Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(next_attempt_at=None)
     transaction.on_commit(lambda: queue.enqueue_delivery(ids))
     return changed
+
+
+def notifications_receipt_resolve(*, booking, shown):
+    """The bot's reply to a new booking arrived (`shown`: its held receipt is skipped) or did not
+    (the receipt is due now and queued). Only a still pending row changes; returns how many did."""
+    held = Notification.objects.filter(
+        dedupe_key__in=[dedupe_key(booking.pk, kind) for kind in _RECEIPT_KINDS], status=NotificationStatus.PENDING
+    )
+    return _resolve_held(held, shown=shown)
 
 
 def notifications_create_reminders(*, now=None):
@@ -440,12 +446,7 @@ def notifications_series_receipt_resolve(*, series, event, shown):
         status=NotificationStatus.PENDING,
         next_attempt_at__isnull=False,
     )
-    if shown:
-        return held.update(status=NotificationStatus.SKIPPED, next_attempt_at=None, last_error="shown in the bot")
-    ids = list(held.values_list("id", flat=True))
-    changed = Notification.objects.filter(pk__in=ids, status=NotificationStatus.PENDING).update(next_attempt_at=None)
-    transaction.on_commit(lambda: queue.enqueue_delivery(ids))
-    return changed
+    return _resolve_held(held, shown=shown)
 
 
 def notifications_create_series_ending(*, now=None):
