@@ -194,10 +194,11 @@ def activate(count):
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE bookings_resource SET is_active = (id <= (SELECT min(id) FROM bookings_resource) + %s - 1)",
+            "UPDATE bookings_resource SET is_active = NOT is_active "
+            "WHERE is_active <> (id <= (SELECT min(id) FROM bookings_resource) + %s - 1)",
             [count],
         )
-        cursor.execute("ANALYZE bookings_resource")
+        cursor.execute("VACUUM ANALYZE bookings_resource")
 
 
 # --- 1. reads ----------------------------------------------------------------------------

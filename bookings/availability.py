@@ -317,10 +317,10 @@ AND %(length_minutes)s <= "bookings_resource"."max_duration_minutes"
 AND %(start)s::timestamptz >= %(now)s::timestamptz + make_interval(mins => "bookings_resource"."min_notice_minutes")
 AND %(start_day)s::date - %(today)s::date <= "bookings_resource"."max_advance_days"
 AND (
-    NOT EXISTS (SELECT 1 FROM bookings_openinghours h WHERE h.resource_id = "bookings_resource"."id")
-    OR EXISTS (
-        SELECT 1 FROM bookings_openinghours h
-        WHERE h.resource_id = "bookings_resource"."id" AND h.weekday = %(weekday)s
+    "bookings_resource"."id" NOT IN (SELECT h.resource_id FROM bookings_openinghours h)
+    OR "bookings_resource"."id" IN (
+        SELECT h.resource_id FROM bookings_openinghours h
+        WHERE h.weekday = %(weekday)s
           AND h.opens <= %(start_clock)s::time AND %(end_same_day)s AND %(end_clock)s::time <= h.closes
     )
 )
