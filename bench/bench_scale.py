@@ -303,9 +303,19 @@ def bench_creation(count):
         services.booking_create(user=user, resource=via_service, start=slots[0][0], end=slots[0][1], now=now)
     queries = [q["sql"] for q in captured.captured_queries]
 
+    in_queries = [0.0]
+
+    def timed_query(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            in_queries[0] += time.perf_counter() - began
+
     started = time.perf_counter()
-    for start, end in slots[1:]:
-        services.booking_create(user=user, resource=via_service, start=start, end=end, now=now)
+    with connection.execute_wrapper(timed_query):
+        for start, end in slots[1:]:
+            services.booking_create(user=user, resource=via_service, start=start, end=end, now=now)
     service_seconds = time.perf_counter() - started
 
     insert = """
@@ -338,6 +348,7 @@ def bench_creation(count):
         "raw_ms": round(sql_seconds * 1000 / count, 3),
         "ratio": round(service_rate / sql_rate, 3),
         "queries": len(queries),
+        "in_queries_ms": round(in_queries[0] * 1000 / count, 3),
         "query_list": queries,
     }
 
@@ -365,6 +376,12 @@ def print_creation(c):
     print(f"booking_create : {c['service_rate']:6} bookings/s ({c['service_ms']:.2f} ms each, {c['queries']} queries)")
     print(f"raw INSERT     : {c['raw_rate']:6} bookings/s ({c['raw_ms']:.2f} ms each, 1 query + commit)")
     print(f"ratio booking_create / raw INSERT: {c['ratio']:.2f}x")
+    if "in_queries_ms" in c:
+        per_query = c["in_queries_ms"] / max(c["queries"] - 2, 1)
+        print(
+            f"of booking_create's {c['service_ms']:.2f} ms: {c['in_queries_ms']:.2f} ms in its queries "
+            f"(~{per_query:.2f} ms per query; BEGIN/COMMIT not counted), the rest is Python"
+        )
     for i, sql in enumerate(c["query_list"], 1):
         print(f"   {i:2}. {sql[:130]}" + ("…" if len(sql) > 130 else ""))
 
@@ -398,6 +415,7 @@ def main():
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             print(f"PostgreSQL {cursor.fetchone()[0]}, {os.cpu_count()} CPUs, database {DATABASE}")
+        print("load average (1, 5, 15 min) at the start: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
         if fresh:
             build()
         results = {"label": args.save or "this run", "reads": {}}

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from bookings import errors, policies, rules
@@ -298,8 +299,9 @@ def free_resources(*, resources: QuerySet[Resource], start: datetime, end: datet
         "end_same_day": end_local.date() == day,
     }
     sql, values = _named_to_positional(FREE_RESOURCES_SQL, params)
-    # Prefetches of the candidates (opening hours) are not needed for the answer.
-    return list(resources.prefetch_related(None).extra(where=[sql], params=values))
+    # A constant statement with bound parameters. Prefetches of the candidates (opening hours) are not needed.
+    free = RawSQL(f"({sql})", values, output_field=BooleanField())  # noqa: S611
+    return list(resources.prefetch_related(None).filter(free))
 
 
 # Availability first for every resource in one statement (PostgreSQL), the same rules as free_among:
@@ -345,7 +347,7 @@ AND "bookings_resource"."id" NOT IN (
 
 
 def _named_to_positional(sql, params):
-    """(sql with %s, values) from %(name)s placeholders: QuerySet.extra takes positional parameters."""
+    """(sql with %s, values) from %(name)s placeholders: RawSQL takes positional parameters."""
     values = []
 
     def take(match):
