@@ -236,6 +236,9 @@ def resource_durations_at(*, resource: Resource, start: datetime, now: datetime 
     return availability.durations_at(resource=resource, start=start, now=now)
 
 
+AVAILABILITY_DEFERRED = ("created_at", "updated_at", "pickup_instructions", "access_code", "public_feed_token")
+
+
 def resources_free_between(
     *,
     start: datetime,
@@ -246,11 +249,12 @@ def resources_free_between(
 ) -> list[Resource]:
     """Availability first: the resources a booking from start to end would be accepted for.
 
-    Two queries whatever the catalogue size: the candidate resources, and the
-    live bookings that meet the range.
+    One query whatever the catalogue size on PostgreSQL (availability.free_resources). The answer
+    may hold thousands of resources: the columns no reader of it needs (timestamps, pickup secrets,
+    the feed token) are left unloaded (deferred).
     """
-    candidates = list(resources_list(kind=kind, category=category))
-    return availability.free_among(candidates=candidates, start=start, end=end, now=now)
+    candidates = resources_list(kind=kind, category=category).defer(*AVAILABILITY_DEFERRED)
+    return availability.free_resources(resources=candidates, start=start, end=end, now=now)
 
 
 def nearest_free_alternatives(

@@ -5,6 +5,7 @@ turns each into the JSON error body. A user reaches only their own bookings
 (another's is "not found", so ids cannot be probed); staff reach all.
 """
 
+from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -145,6 +146,8 @@ class AvailabilityView(APIView):
         resources = policies.resources_only_bookable(
             user=request.user, resources=selectors.resources_free_between(**query)
         )
+        # Aliases are rendered per resource: one query for all of them, not one per row (issue 13).
+        prefetch_related_objects(resources, "aliases")
         return Response(s.ResourceSerializer(resources, many=True).data)
 
 
