@@ -16,6 +16,7 @@ without reading or drawing it again.
 """
 
 import hashlib
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -185,7 +186,7 @@ def _segments(resource, start, end, bookings, closures, viewer_id, now):
     clipped = [(s.astimezone(UTC), e.astimezone(UTC), state) for s, e, state in clipped if s < e]
     cuts = sorted({moment for s, e, _ in clipped for moment in (s, e)})
     segments = []
-    for left, right in zip(cuts, cuts[1:], strict=False):
+    for left, right in itertools.pairwise(cuts):
         state = max((st for s, e, st in clipped if s <= left and e >= right), key=_PRIORITY.__getitem__)
         if segments and segments[-1].state == state:
             segments[-1] = Segment(segments[-1].start, right, state)
@@ -221,8 +222,9 @@ def _bump(spans):
     for first in range(0, len(pairs), _BUMP_CHUNK):
         chunk = pairs[first : first + _BUMP_CHUNK]
         values = ", ".join(["(%s, %s, 1)"] * len(chunk))
+        # Only placeholders and our own table's name go into the text.
         sql = (
-            f"INSERT INTO {table} (resource_id, day, version) VALUES {values} "
+            f"INSERT INTO {table} (resource_id, day, version) VALUES {values} "  # noqa: S608
             f"ON CONFLICT (resource_id, day) DO UPDATE SET version = {table}.version + 1"
         )
         with connection.cursor() as cursor:
