@@ -152,7 +152,8 @@ def render_png(timeline: DayTimeline, words: Words) -> bytes:
         top = legend_top + y
         if kind == "now":
             middle = x + LEGEND_SWATCH // 2
-            draw.rectangle((middle - NOW_WIDTH // 2, top, middle + NOW_WIDTH // 2 - 1, top + LEGEND_SWATCH), fill=NOW_COLOUR)
+            line = (middle - NOW_WIDTH // 2, top, middle + NOW_WIDTH // 2 - 1, top + LEGEND_SWATCH)
+            draw.rectangle(line, fill=NOW_COLOUR)
         else:
             draw.rectangle((x, top, x + LEGEND_SWATCH, top + LEGEND_SWATCH), fill=COLOURS[kind], outline=MUTED)
         draw.text((x + LEGEND_SWATCH + 10, top + LEGEND_SWATCH // 2), label, font=text_face, fill=TEXT, anchor="lm")

@@ -40,16 +40,16 @@ def test_a_photo_is_replaced_by_upload_and_by_file_id_and_the_page_serves_each(s
                 InputMediaPhoto(red, caption="Mon"), chat_id=user.id, message_id=first.message_id
             )
             assert back.photo[-1].file_id == red
-            with pytest.raises(BadRequest, match="(?i)not modified"):
+            with pytest.raises(BadRequest, match=r"(?i)not modified"):
                 await bot.edit_message_media(
                     InputMediaPhoto(red, caption="Mon"), chat_id=user.id, message_id=first.message_id
                 )
-            with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+            with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
                 await bot.edit_message_media(
                     InputMediaPhoto("no-such-file"), chat_id=user.id, message_id=first.message_id
                 )
             text = await bot.send_message(user.id, "just text")
-            with pytest.raises(BadRequest, match="(?i)no media"):
+            with pytest.raises(BadRequest, match=r"(?i)no media"):
                 await bot.edit_message_media(InputMediaPhoto(red), chat_id=user.id, message_id=text.message_id)
             return first.message_id, blue
 
