@@ -136,6 +136,11 @@ MOVE_DO = "mvy"
 CALENDAR_LINK = "fcl"
 CALENDAR_RENEW = "fcr"
 CALENDAR_REVOKE = "fcx"
+# Day timeline pictures (bot.handlers.timeline): the scope's ids and the day shown; ◀ ▶ edit the photo.
+TIMELINE_RESOURCE = "tlr"
+TIMELINE_POOL = "tlp"
+TIMELINE_FREE = "tlf"
+TIMELINE_ADMINS = "tla"
 
 ARGUMENTS = {
     MENU: (),
@@ -208,6 +213,10 @@ ARGUMENTS = {
     CALENDAR_RENEW: (),
     CALENDAR_REVOKE: (),
     BOOKING_ICS: (ID,),
+    TIMELINE_RESOURCE: (ID, DAY),  # resource, day
+    TIMELINE_POOL: (ID, DAY),  # pool, day
+    TIMELINE_FREE: (MOMENT, MINUTES, DAY),  # the /free search (start, length), the day shown
+    TIMELINE_ADMINS: (DAY,),
 }
 
 

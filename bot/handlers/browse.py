@@ -55,11 +55,12 @@ def resource_card(actor, resource_id):
     back = keyboards.back(cb.RESOURCES, KINDS.index(resource.kind), 0, 0)
     text = texts.resource_card(resource, opening_hours_lines(resource))
     allowed = access.access_of(actor, [resource])[resource.pk]
+    first_day = rules.today_in(actor.zone)
+    day_view = [cb.button(texts.DAY_VIEW, cb.TIMELINE_RESOURCE, resource.pk, first_day)]
     if not allowed.bookable:
         text += "\n\n" + texts.restricted(policies.not_permitted(allowed).message)
-        return Screen(text, [[access.request_button(resource)], back])
-    first_day = rules.today_in(actor.zone)
-    return Screen(text, [[cb.button(texts.BOOK, cb.CALENDAR, resource.pk, month_of(first_day))], back])
+        return Screen(text, [[access.request_button(resource)], day_view, back])
+    return Screen(text, [[cb.button(texts.BOOK, cb.CALENDAR, resource.pk, month_of(first_day))], day_view, back])
 
 
 def resource_buttons(actor, resources):
