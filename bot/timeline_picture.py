@@ -9,6 +9,7 @@ any thread.
 """
 
 import io
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,5 +160,6 @@ def render_png(timeline: DayTimeline, words: Words) -> bytes:
         draw.text((x + LEGEND_SWATCH + 10, top + LEGEND_SWATCH // 2), label, font=text_face, fill=TEXT, anchor="lm")
 
     out = io.BytesIO()
-    image.save(out, format="PNG", compress_level=6)
+    # Flat colours: run-length zlib at its fastest level is a third of the default's time, for ~20 % more bytes.
+    image.save(out, format="PNG", compress_level=1, compress_type=zlib.Z_RLE)
     return out.getvalue()
