@@ -8,7 +8,7 @@ drawn elsewhere (bot.timeline_picture); this module knows nothing of pixels.
 
 `ResourceDayVersion` counts the booking changes of a resource on a site-zone
 day: every status change, new booking, move, extension and unit swap bumps the
-days it touches, in its own transaction (`timeline_versions_bump`, one upsert).
+days it touches when its transaction commits (`timeline_versions_bump`, one upsert).
 `day_timeline_fingerprint` names everything a day's picture shows — those
 counters, the closures, the opening hours and names, the viewer's own
 bookings, the "now" mark — so a cache keyed by it serves an unchanged day
@@ -20,8 +20,9 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import partial
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -214,9 +215,21 @@ _BUMP_CHUNK = 400  # rows per statement (SQLite takes at most 999 parameters in 
 
 
 def _bump(spans):
-    """Upsert version + 1 for every (resource, site day) the spans meet, in the caller's transaction, so the
-    new numbers commit with the change. Rows are taken in one order (resource, day): two changes at once
-    wait for each other rather than deadlock."""
+    """Bump the days the spans meet once the caller's transaction commits (at once without one).
+
+    After the commit, not inside it: the change's transaction takes no row locks on the counters (a sweep
+    over many resources and a closure cancelling bookings in another order could otherwise deadlock on
+    them), and a counter that fails to move is logged, never a booking that fails. A picture drawn between
+    the commit and the bump shows the new bookings under the old number, and the bump retires that
+    number at once.
+    """
+    spans = list(spans)
+    if spans:
+        transaction.on_commit(partial(_bump_now, spans), robust=True)
+
+
+def _bump_now(spans):
+    """Upsert version + 1 for every (resource, site day) the spans meet, in (resource, day) order."""
     pairs = sorted({(int(pk), day) for pk, start, end in spans for day in _site_days(start, max(end, start))})
     table = connection.ops.quote_name(ResourceDayVersion._meta.db_table)
     for first in range(0, len(pairs), _BUMP_CHUNK):

@@ -105,6 +105,7 @@ def version(resource, day):
     return row.version if row else 0
 
 
+@pytest.mark.django_db(transaction=True)  # the counters move when the change commits
 def test_every_booking_change_bumps_its_day_and_only_its_day(resource, book, at, user, now):
     today, tomorrow = now.date(), now.date() + timedelta(days=1)
     booking = book(resource, at(9), at(10))
@@ -116,6 +117,7 @@ def test_every_booking_change_bumps_its_day_and_only_its_day(resource, book, at,
     assert (version(resource, today), version(resource, tomorrow)) == (2, 1)
 
 
+@pytest.mark.django_db(transaction=True)  # the counters move when the change commits
 def test_a_move_bumps_the_old_day_and_the_new(make_resource, book, at, user, now):
     from bookings import reschedule
 
@@ -128,6 +130,7 @@ def test_a_move_bumps_the_old_day_and_the_new(make_resource, book, at, user, now
     assert version(resource, now.date() + timedelta(days=1)) == 0
 
 
+@pytest.mark.django_db(transaction=True)  # the counters move when the change commits
 def test_a_unit_swap_bumps_both_units(make_pool, at, user, staff, now):
     pool = make_pool(units=2, hours=None)
     first, second = pools.pool_units(pool=pool)
@@ -138,6 +141,7 @@ def test_a_unit_swap_bumps_both_units(make_pool, at, user, staff, now):
     assert version(second, now.date()) == 1
 
 
+@pytest.mark.django_db(transaction=True)  # the counters move when the change commits
 def test_fingerprint_changes_with_bookings_closures_own_and_now(resource, book, at, user, other_user, staff, now):
     def fingerprint(viewer=None, when=now):
         return timeline.day_timeline_fingerprint(resources=[resource], day=now.date(), viewer=viewer, now=when)
@@ -160,9 +164,26 @@ def test_fingerprint_changes_with_bookings_closures_own_and_now(resource, book, 
     assert fingerprint() != before
 
 
+@pytest.mark.django_db(transaction=True)  # the counters move when the change commits
 def test_sweeps_bump_in_one_go(resource, book, at, now):
     booking = book(resource, at(9), at(10))
     services.bookings_start_due(now=at(9, 1))
 
     assert Booking.objects.get(pk=booking.pk).status == BookingStatus.ACTIVE
     assert version(resource, now.date()) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_that_rolls_back_moves_no_counter(resource, book, at):
+    from django.db import transaction
+
+    def book_then_fail():
+        with transaction.atomic():
+            book(resource, at(9), at(10))
+            raise RuntimeError("the caller fails after booking")
+
+    with pytest.raises(RuntimeError):
+        book_then_fail()
+
+    assert Booking.objects.count() == 0
+    assert version(resource, at(9).date()) == 0
