@@ -10,6 +10,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bookings import services
@@ -74,3 +75,8 @@ def test_the_page_shows_the_timeline_picture_and_its_edit(
         print(f"screenshot: {ARTIFACTS / shot.name}")
     photos = [m for m in alice.bot_messages() if m.get("photo")]
     assert len(photos) == 1 and photos[0].edited
+    # The first picture itself (today's), as the bot uploaded it: the sandbox kept it in the edit history.
+    first_file = photos[0]["edit_history"][0]["photo_file_id"]
+    assert first_file and first_file != photos[0]["photo"]["file_id"]
+    picture = httpx.get(str(sandbox.http.base_url).rstrip("/") + f"/sandbox/files/{first_file}").content
+    (ARTIFACTS / "timeline-day.png").write_bytes(picture)
