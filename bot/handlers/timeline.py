@@ -89,7 +89,7 @@ def _picture(actor, resources, day, scope, arrows):
         return Screen(notice=str(texts.TIMELINE_EMPTY))
     now = timezone.now()
     shown, left_out = resources[:MAX_ROWS], len(resources) - MAX_ROWS
-    zone_name = actor.user.time_zone or settings.TIME_ZONE
+    zone_name = str(actor.zone)
     title = texts.timeline_title(scope, day)
     words = Words(
         title=title,
