@@ -1,6 +1,8 @@
 """Day timeline pictures in the chat: 🖼 Day view on a resource card, a pool, /free results and /today.
 
-A press on Day view sends the day as a photo (sendPhoto); ◀ ▶ under the photo
+Scopes: one resource (`tlr`), a kind or category as /resources lists it
+(`tlc`), a pool's units (`tlp`), a /free search's results (`tlf`), every
+resource for the admins (`tla`). A press on Day view sends the day as a photo (sendPhoto); ◀ ▶ under the photo
 edit it in place to the day before or after (editMessageMedia). Every press
 is re-checked: the resource or pool must still be there, a /free picture
 shows only what the presser may book, the admins' picture is for admins.
@@ -33,6 +35,7 @@ from bot import callbacks as cb
 from bot import texts
 from bot.admins import in_admin_chat
 from bot.handlers.base import AdminsOnly, Expired, Screen, render
+from bot.handlers.browse import category_of, kind_of
 from bot.sync import db
 from bot.timeline_picture import Words, render_png
 
@@ -121,6 +124,17 @@ def resource_day(actor, resource_id, day):
         raise Expired()
     arrows = _arrows(actor, day, cb.TIMELINE_RESOURCE, resource.pk)
     return _with_draw_ready(_picture(actor, [resource], day, resource.name, arrows))
+
+
+def category_day(actor, kind_index, category_number, day):
+    """A kind's resources, or one category of it (numbered as the /resources list numbers them now)."""
+    _check_day(actor, day)
+    kind = kind_of(kind_index)
+    category = category_of(kind, category_number)
+    found = list(selectors.resources_list(kind=kind, category=category))
+    scope = category or str(texts.KIND_LABELS.get(kind, kind))
+    arrows = _arrows(actor, day, cb.TIMELINE_CATEGORY, kind_index, category_number)
+    return _with_draw_ready(_picture(actor, found, day, scope, arrows))
 
 
 def pool_day(actor, pool_id, day):
@@ -284,6 +298,7 @@ async def admins_press(update, context, day):
 
 PRESSES = {
     cb.TIMELINE_RESOURCE: shows(resource_day),
+    cb.TIMELINE_CATEGORY: shows(category_day),
     cb.TIMELINE_POOL: shows(pool_day),
     cb.TIMELINE_FREE: shows(free_day),
     cb.TIMELINE_ADMINS: admins_press,

@@ -155,3 +155,20 @@ def test_free_results_offer_the_day_view_of_what_is_free(bot, alice, open_resour
     alice.press("🖼 Day view").answer()
     shown = alice.expect_message(containing="Free ")
     assert shown["photo"]
+
+
+def test_a_category_list_offers_the_day_view_of_its_resources(bot, alice, open_resource, make_resource):
+    make_resource(name="Camera", category="AV", hours=None)
+    make_resource(name="Desk", category="Furniture", hours=None)
+    alice.send("/start")
+    alice.expect_message()
+    alice.press(cb.data(cb.RESOURCES, 0, 1, 0), forge=True).answer()  # equipment, the first category: AV
+    listing = alice.expect_message(containing="AV")
+    alice.press("🖼 Day view", listing["message_id"]).answer()
+    shown = alice.expect_message(containing="AV —")
+    two = image_of(alice.client, shown)
+    open_card(alice, open_resource)
+    alice.press("🖼 Day view").answer()
+    one = image_of(alice.client, alice.expect_message(containing="Projector —"))
+    # Camera and Projector (not the furniture): one row more than the single resource's picture.
+    assert two.height - one.height == picture.ROW_HEIGHT
