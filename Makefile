@@ -75,6 +75,7 @@ bench: venv
 	$(PY) bench/bench_shared_limit.py
 	$(PY) bench/bench_resources_matching.py
 	$(PY) bench/bench_feeds.py
+	$(PY) bench/bench_timeline.py
 
 clean:
 	rm -rf var/ .pytest_cache .hypothesis

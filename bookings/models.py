@@ -730,3 +730,27 @@ class BookingSeries(models.Model):
     @property
     def duration(self):
         return timedelta(minutes=self.duration_minutes)
+
+
+# --- Day timeline (bookings.timeline) ---------------------------------------------
+
+
+class ResourceDayVersion(models.Model):
+    """How often the bookings of one resource on one site-zone day have changed.
+
+    Bumped (one upsert) in the transaction of every booking change that touches
+    the day; the day timeline picture is cached under these numbers, so a day
+    whose numbers are unchanged is never drawn twice.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "day"], name="resource_day_version_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.resource_id} {self.day}: {self.version}"

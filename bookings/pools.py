@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from bookings import availability, errors, policies, rules, services
+from bookings import availability, errors, policies, rules, services, timeline
 from bookings.actions import Action, refusal, require
 from bookings.models import LIVE_STATUSES, Booking, BookingEvent, BookingStatus, Pool, PoolRequest, Resource
 
@@ -258,6 +258,8 @@ def pool_unit_swap(*, booking: Booking, unit: Resource, by, now=None) -> Booking
                 by=by,
                 reason=REASON_UNIT_SWAPPED % {"old": old.name, "new": unit.name},
             )
+            # Both units' day pictures change (bookings.timeline).
+            timeline.timeline_versions_bump(resource_ids=[old.pk, unit.pk], start=booking.start, end=blocked_until)
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == services.EXCLUSION_VIOLATION:
             raise errors.SlotTaken() from None

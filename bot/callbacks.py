@@ -136,6 +136,12 @@ MOVE_DO = "mvy"
 CALENDAR_LINK = "fcl"
 CALENDAR_RENEW = "fcr"
 CALENDAR_REVOKE = "fcx"
+# Day timeline pictures (bot.handlers.timeline): the scope's ids and the day shown; ◀ ▶ edit the photo.
+TIMELINE_RESOURCE = "tlr"
+TIMELINE_CATEGORY = "tlc"
+TIMELINE_POOL = "tlp"
+TIMELINE_FREE = "tlf"
+TIMELINE_ADMINS = "tla"
 
 ARGUMENTS = {
     MENU: (),
@@ -208,6 +214,11 @@ ARGUMENTS = {
     CALENDAR_RENEW: (),
     CALENDAR_REVOKE: (),
     BOOKING_ICS: (ID,),
+    TIMELINE_RESOURCE: (ID, DAY),  # resource, day
+    TIMELINE_CATEGORY: (INDEX, INDEX, DAY),  # kind, category (0 = all of the kind), as in RESOURCES
+    TIMELINE_POOL: (ID, DAY),  # pool, day
+    TIMELINE_FREE: (MOMENT, MINUTES, DAY),  # the /free search (start, length), the day shown
+    TIMELINE_ADMINS: (DAY,),
 }
 
 

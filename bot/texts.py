@@ -10,7 +10,7 @@ from html import escape
 
 from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 
 from bookings import formats
 from bookings.models import AccessRequestStatus, BookingStatus
@@ -801,3 +801,44 @@ def calendar_file_caption(resource_name, when_text):
         "resource": escape(resource_name),
         "when": when_text,
     }
+
+
+# --- Day timeline pictures (bot.handlers.timeline) ----------------------------
+
+DAY_VIEW = gettext_lazy("🖼 Day view")
+TIMELINE_PREVIOUS = "◀"
+TIMELINE_NEXT = "▶"
+TIMELINE_EMPTY = gettext_lazy("Nothing to show for this day.")
+TIMELINE_ALL_RESOURCES = gettext_lazy("All resources")
+TIMELINE_LEGEND = {
+    "free": pgettext_lazy("timeline legend", "Free"),
+    "booked": pgettext_lazy("timeline legend", "Booked"),
+    "own": pgettext_lazy("timeline legend", "Yours"),
+    "pending": pgettext_lazy("timeline legend", "Pending approval"),
+    "held": pgettext_lazy("timeline legend", "Held"),
+    "closed": pgettext_lazy("timeline legend", "Closed"),
+    "outside": pgettext_lazy("timeline legend", "Outside opening hours"),
+}
+TIMELINE_NOW = pgettext_lazy("timeline legend", "Now")
+
+
+def timeline_title(scope, day):
+    """'Projector — Wed 2 Dec' (plain text: drawn on the picture)."""
+    return _("%(scope)s — %(day)s") % {"scope": scope, "day": day_label(day)}
+
+
+def timeline_free_scope(when_text):
+    """The scope of a /free search's picture: 'Free Wed 2 Dec, 10:00–11:00'."""
+    return _("Free %(when)s") % {"when": when_text}
+
+
+def timeline_zone_line(zone_name):
+    return _("Times in %(zone)s") % {"zone": zone_name}
+
+
+def timeline_more(count):
+    return ngettext("…and %(count)s more resource", "…and %(count)s more resources", count) % {"count": count}
+
+
+def timeline_caption(title, zone_name):
+    return f"🖼 <b>{escape(title)}</b>\n{escape(timeline_zone_line(zone_name))}"

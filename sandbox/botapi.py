@@ -75,6 +75,7 @@ METHOD_NAMES = (
     "editMessageText",
     "editMessageCaption",
     "editMessageReplyMarkup",
+    "editMessageMedia",
     "deleteMessage",
     "answerCallbackQuery",
     "sendChatAction",
@@ -574,6 +575,56 @@ class BotApi:
         self._ensure_reachable(bot, chat)
         self._flood(bot, chat, per_chat=False)
         return self._edit(chat, message, reply_markup=markup)
+
+    async def editMessageMedia(self, bot: BotAccount, params: Params) -> dict:
+        """Replace a photo or document message's file (and caption): a file_id, or a multipart upload
+        named by `attach://<name>`, as Telegram takes them."""
+        media = params.json("media", "can't parse InputMedia JSON object")
+        if not isinstance(media, dict):
+            raise bad_request("can't parse InputMedia JSON object")
+        kind = media.get("type")
+        if kind not in ("photo", "document"):
+            raise bad_request("unsupported media type")  # animations, audio and video are not simulated
+        markup = self._reply_markup(params)
+        chat = self._chat(bot, params)
+        message = self._own_message_to_edit(bot, chat, params)
+        if message.text is not None or message.service:
+            raise bad_request("there is no media in the message to edit")
+        if markup is not None and "inline_keyboard" not in markup:
+            raise bad_request("inline keyboard expected")
+        described = Params(media)
+        caption, caption_entities = self._formatted(
+            described, "caption", "caption_entities", required=False, empty_error=""
+        )
+        caption, caption_entities = clean_text(caption or "", caption_entities)
+        if len(caption) > MAX_CAPTION_LENGTH:
+            raise bad_request("message caption is too long")
+        reference = media.get("media")
+        if isinstance(reference, str) and reference.startswith("attach://"):
+            reference = params.file(reference.removeprefix("attach://"))
+            if not isinstance(reference, UploadedFile):
+                raise bad_request("wrong file identifier/HTTP URL specified")
+        stored = self._input_file(reference, kind)
+        photo, document = (stored.file_id, None) if kind == "photo" else (None, stored.file_id)
+        if (
+            photo == message.photo_file_id
+            and document == message.document_file_id
+            and (caption or None) == message.caption
+            and caption_entities == message.caption_entities
+            and markup == message.inline_keyboard
+        ):
+            raise bad_request(NOT_MODIFIED)
+        self._ensure_reachable(bot, chat)
+        self._flood(bot, chat, per_chat=False)
+        return self._edit(
+            chat,
+            message,
+            photo_file_id=photo,
+            document_file_id=document,
+            caption=caption or None,
+            caption_entities=caption_entities,
+            reply_markup=markup,
+        )
 
     def _edit(self, chat: Chat, message: Message, **changes) -> dict:
         message.history.append(message.content())

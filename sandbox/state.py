@@ -181,6 +181,8 @@ class Message:
             "caption": self.caption,
             "caption_entities": self.caption_entities,
             "reply_markup": self.reply_markup,
+            "photo_file_id": self.photo_file_id,
+            "document_file_id": self.document_file_id,
             "date": self.edit_date or self.date,
         }
 
@@ -506,7 +508,13 @@ class World:
         message = chat.messages[ref]
         entry = self.message_entry(chat, message)
         if version < len(message.history):  # show the content of that version
-            entry.update({k: v for k, v in message.history[version].items() if k != "date"})
+            entry.update(
+                {
+                    k: v
+                    for k, v in message.history[version].items()
+                    if k not in ("date", "photo_file_id", "document_file_id")
+                }
+            )
         return {"seq": seq, "kind": kind, "from_bot": message.from_bot, "entry": entry}
 
     def message_api(self, chat: Chat, message: Message, *, with_reply: bool = True) -> dict:

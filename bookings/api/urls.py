@@ -8,7 +8,7 @@ API's JSON 404.
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from bookings.api import feeds, views
+from bookings.api import feeds, timeline, views
 
 
 class OptionalSlashRouter(SimpleRouter):
@@ -33,5 +33,8 @@ urlpatterns = [
     re_path(r"^availability/?$", views.AvailabilityView.as_view(), name="availability"),
     re_path(r"^me/quotas/?$", views.MyQuotasView.as_view(), name="my-quotas"),
     re_path(r"^me/calendar-link/?$", feeds.MyCalendarLinkView.as_view(), name="my-calendar-link"),
+    re_path(
+        r"^resources/(?P<id>[0-9]+)/timeline/?$", timeline.ResourceTimelineView.as_view(), name="resource-timeline"
+    ),
     re_path(r"", views.api_not_found),
 ]

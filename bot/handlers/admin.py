@@ -161,12 +161,13 @@ def today(actor, page=0):
     _require_staff(actor)
     day = rules.today_in()
     bookings = selectors.bookings_on_day(day=day)
+    day_view = [[cb.button(texts.DAY_VIEW, cb.TIMELINE_ADMINS, rules.today_in(actor.zone))]]
     if not bookings:
-        return Screen(str(texts.NOTHING_TODAY))
+        return Screen(str(texts.NOTHING_TODAY), day_view)
     pages_of_lines = _pages_of(_today_lines(bookings, actor.zone))
     shown, page, pages = paginate(pages_of_lines, page, 1)
     text = texts.today_title(day, page, pages) + "\n" + "\n".join(shown[0])
-    return Screen(text, keyboards.pager(page, pages, cb.TODAY))
+    return Screen(text, keyboards.pager(page, pages, cb.TODAY) + day_view)
 
 
 def refuse(actor, *values):

@@ -23,7 +23,7 @@ def kinds(actor):
 
 
 def categories(actor, kind_index):
-    kind = _kind(kind_index)
+    kind = kind_of(kind_index)
     names = selectors.resource_categories(kind=kind)
     if len(names) <= 1:
         return resource_list(actor, kind_index, 0, 0)
@@ -34,8 +34,8 @@ def categories(actor, kind_index):
 
 
 def resource_list(actor, kind_index, category_number, page):
-    kind = _kind(kind_index)
-    category = _category(kind, category_number)
+    kind = kind_of(kind_index)
+    category = category_of(kind, category_number)
     items = list(selectors.resources_list(kind=kind, category=category))
     shown, page, pages = paginate(items, page, PER_PAGE)
     label = texts.KIND_LABELS.get(kind, kind)
@@ -44,6 +44,9 @@ def resource_list(actor, kind_index, category_number, page):
         text += "\n" + str(texts.NO_RESOURCES)
     rows = resource_buttons(actor, shown)
     rows += keyboards.pager(page, pages, cb.RESOURCES, kind_index, category_number)
+    if items:
+        today = rules.today_in(actor.zone)
+        rows.append([cb.button(texts.DAY_VIEW, cb.TIMELINE_CATEGORY, kind_index, category_number, today)])
     rows.append(keyboards.back(cb.CATEGORIES, kind_index))
     return Screen(text, rows)
 
@@ -55,11 +58,12 @@ def resource_card(actor, resource_id):
     back = keyboards.back(cb.RESOURCES, KINDS.index(resource.kind), 0, 0)
     text = texts.resource_card(resource, opening_hours_lines(resource))
     allowed = access.access_of(actor, [resource])[resource.pk]
+    first_day = rules.today_in(actor.zone)
+    day_view = [cb.button(texts.DAY_VIEW, cb.TIMELINE_RESOURCE, resource.pk, first_day)]
     if not allowed.bookable:
         text += "\n\n" + texts.restricted(policies.not_permitted(allowed).message)
-        return Screen(text, [[access.request_button(resource)], back])
-    first_day = rules.today_in(actor.zone)
-    return Screen(text, [[cb.button(texts.BOOK, cb.CALENDAR, resource.pk, month_of(first_day))], back])
+        return Screen(text, [[access.request_button(resource)], day_view, back])
+    return Screen(text, [[cb.button(texts.BOOK, cb.CALENDAR, resource.pk, month_of(first_day))], day_view, back])
 
 
 def resource_buttons(actor, resources):
@@ -89,13 +93,13 @@ def opening_hours_lines(resource):
     return [f"{names[first]}{'–' + str(names[last]) if last != first else ''} {hours}" for first, last, hours in groups]
 
 
-def _kind(kind_index):
+def kind_of(kind_index):
     if kind_index >= len(KINDS):
         raise Expired()
     return KINDS[kind_index]
 
 
-def _category(kind, number):
+def category_of(kind, number):
     """0 is every category; n is the n-th of the kind's categories as they are now."""
     if number == 0:
         return None

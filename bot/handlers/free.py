@@ -55,6 +55,9 @@ def free_list(actor, start, minutes, page):
     shown, page, pages = paginate(free, page, PER_PAGE)
     rows = [[cb.button(resource.name, cb.CONFIRM, resource.pk, start, minutes)] for resource in shown]
     rows += keyboards.pager(page, pages, cb.FREE_LIST, start, minutes)
+    if free:
+        day = start.astimezone(actor.zone).date()
+        rows.append([cb.button(texts.DAY_VIEW, cb.TIMELINE_FREE, start, minutes, day)])
     rows.append(keyboards.back(cb.FREE_LENGTH, start))
     return Screen(texts.free_results(texts.when(start, end, actor.zone), len(free), page, pages), rows)
 

@@ -71,6 +71,7 @@ def pool_card(actor, pool_id, day):
     if not counts:
         lines.append(_("No unit is free on this day."))
     rows.append([cb.button(NEXT_DAY, POOL, pool.pk, day + timedelta(days=1))])
+    rows.append([cb.button(texts.DAY_VIEW, cb.TIMELINE_POOL, pool.pk, day)])
     rows.append(keyboards.back(POOLS))
     return Screen("\n".join(lines), rows)
 

@@ -4,6 +4,7 @@ ENDPOINTS = [
     "/api/resources/",
     "/api/resources/{id}/",
     "/api/resources/{id}/availability/",
+    "/api/resources/{id}/timeline/",
     "/api/availability/",
     "/api/bookings/",
     "/api/bookings/{id}/",
