@@ -37,6 +37,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bookings", type=int, default=3000)
     parser.add_argument("--no-lookahead", action="store_true", help="NOTIFICATION_LOOKAHEAD_MAX_MINUTES=0")
+    parser.add_argument("--info-before", type=int, default=INFO_BEFORE, help="seconds before T the flood is due")
     args = parser.parse_args()
     env = {
         "NOTIFICATION_REMINDER_MINUTES": "1",
@@ -46,21 +47,21 @@ def main():
     with production_stack(db_name=DB_NAME, redis_url=REDIS_URL, env=env) as sandbox:
         print(f"creating {args.bookings} users with two bookings each…", flush=True)
         users = make_users(sandbox, args.bookings)
-        peak = make_bookings(users, args.bookings)
+        peak = make_bookings(users, args.bookings, args.info_before)
         with procfile_processes():
             wait_until_settled(peak, timeout=max(600, 2 * args.bookings * 2 / 30))
         report(sandbox, peak, args)
 
 
-def make_bookings(users, count):
-    """Per user: a room booking ending at T − INFO_BEFORE, another starting at T (check-in needed)."""
+def make_bookings(users, count, info_before):
+    """Per user: a room booking ending at T − info_before, another starting at T (check-in needed)."""
     from django.utils import timezone
 
     from bookings.models import Booking, BookingStatus, Resource
 
     now = timezone.now()
-    t_start = (now + timedelta(seconds=LEAD + INFO_BEFORE)).replace(microsecond=0)
-    ended_at = t_start - timedelta(seconds=INFO_BEFORE)
+    t_start = (now + timedelta(seconds=LEAD + info_before)).replace(microsecond=0)
+    ended_at = t_start - timedelta(seconds=info_before)
     resources = Resource.objects.bulk_create(
         [
             Resource(

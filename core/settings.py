@@ -231,8 +231,8 @@ if REDIS_URL:
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
         # Message priorities (notifications.urgency): each queue is a list per step and a
-        # worker takes from step 0 of every queue before step 6 of any. 0 is the default
-        # (sweeps, urgent messages); informational messages are published at 6.
+        # worker takes from step 0 of every queue before step 3 of any, then 6. 0 is the
+        # default (beat's sweeps); urgent messages are published at 3, informational at 6.
         "priority_steps": [0, 3, 6, 9],
     }
 else:

@@ -14,8 +14,8 @@ unchanged — one task per row, the claim deciding who sends — so the
 exactly-once and per-chat-order rules of notifications.delivery hold as before.
 
 Every task carries its rows' broker priority (notifications.urgency): urgent
-rows are published first and at priority 0, informational ones at 6, each in
-their own fan-out chunks.
+rows are published first and at priority 3, informational ones at 6, each in
+their own fan-out chunks (beat's sweeps, at 0, go before both).
 """
 
 import logging

@@ -6,13 +6,15 @@ to check in before the booking is released, an overdue return, a waitlist
 offer, an approval request — are sent before the ones that only inform
 ("is over, thank you", receipts of API bookings), which can wait a minute.
 
-Urgent deliveries are published at broker priority 0 (the default, which the
-status sweeps use too), informational ones at 6. With Redis each queue is one
-list per priority step (CELERY_BROKER_TRANSPORT_OPTIONS["priority_steps"]) and
-a worker takes from step 0 of every queue before step 6 of any, so an urgent
-message waits only behind the few informational ones a worker already holds
-(prefetch multiplier 1). The embedded default's filesystem broker has no
-priorities; there urgent chunks are only published first.
+Broker priorities (Redis: lower goes first): beat's sweeps and everything
+else published without one are at 0, so the sweeps that write messages never
+queue behind thousands of deliveries; urgent deliveries at 3; informational
+ones at 6. With Redis each queue is one list per priority step
+(CELERY_BROKER_TRANSPORT_OPTIONS["priority_steps"]) and a worker takes from
+step 0 of every queue, then step 3, then 6, so an urgent message waits only
+behind the few informational ones a worker already holds (prefetch multiplier
+1). The embedded default's filesystem broker has no priorities; there urgent
+chunks are only published first.
 
 Kinds are named by their strings, so a kind another branch adds (the waitlist's
 "waitlist_offer") is urgent as soon as it exists.
@@ -24,9 +26,9 @@ from notifications.models import NotificationKind
 
 
 class Urgency(IntEnum):
-    """Lower goes first (the value is the broker priority, as Redis counts them)."""
+    """Lower goes first (the value is the broker priority, as Redis counts them; 0 is the sweeps')."""
 
-    URGENT = 0
+    URGENT = 3
     INFORMATIONAL = 6
 
 
