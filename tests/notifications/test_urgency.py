@@ -78,12 +78,13 @@ def test_outside_a_peak_reminders_are_written_at_the_window_as_before():
 
 def test_a_peak_is_written_early_enough_for_its_last_reminder_to_arrive_before_its_deadline():
     now = timezone.now()
-    start = now + timedelta(minutes=20)  # 5 min after the window: none due yet without the lookahead
+    start = now + timedelta(minutes=20)
     deadlines = [start] * 9000  # 300 s at 30/s, plus a 60 s margin: writing must begin at start − 360 s
-    assert _plan(deadlines, now=start - timedelta(seconds=361)) == 0
-    assert _plan(deadlines, now=start - timedelta(seconds=360)) == 9000
+    five = timedelta(minutes=5)  # the window: without the lookahead none would be written before start − 300 s
+    assert _plan(deadlines, now=start - timedelta(seconds=361), window=five) == 0
+    assert _plan(deadlines, now=start - timedelta(seconds=360), window=five) == 9000
     # Urgent messages already queued go out first: the same peak starts earlier behind them.
-    assert _plan(deadlines, now=start - timedelta(seconds=361), backlog=30) == 9000
+    assert _plan(deadlines, now=start - timedelta(seconds=361), window=five, backlog=30) == 9000
 
 
 def test_the_reminder_sweep_writes_a_peaks_reminders_before_their_window(settings, make_user, make_resource):
@@ -162,7 +163,7 @@ def test_the_requeue_waits_out_a_backlog_but_still_finds_a_lost_row(make_user, m
     for n in range(90):  # 3 s of Telegram's rate
         booking = _booking(user, room, now - timedelta(days=2, hours=n), minutes=10)
         _row(user, booking, NotificationKind.COMPLETED)
-    assert recovery.requeue_grace(now=now) == recovery.REQUEUE_GRACE + timedelta(seconds=3)
+    assert recovery.requeue_grace(now=timezone.now()) == recovery.REQUEUE_GRACE + timedelta(seconds=3)
     Notification.objects.update(created_at=now - timedelta(seconds=16))
     assert recovery.notifications_requeue(now=now)[0] == 0  # their tasks may still be in the broker
     Notification.objects.update(created_at=now - timedelta(seconds=19))
