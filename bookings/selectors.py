@@ -377,21 +377,27 @@ def user_booking_history(*, user: User, limit: int = 10) -> list[Booking]:
     )
 
 
-def bookings_starting_within(*, now: datetime, window: timedelta) -> QuerySet[Booking]:
-    """Confirmed bookings starting in (now, now + window], made before the window opened
-    (one made inside it just got its confirmation, which said it all); user loaded."""
+def bookings_starting_within(
+    *, now: datetime, window: timedelta, horizon: timedelta | None = None
+) -> QuerySet[Booking]:
+    """Confirmed bookings starting in (now, now + horizon] (horizon: the window unless given),
+    made before the window opened (one made inside it just got its confirmation, which said it
+    all); user loaded."""
     return Booking.objects.filter(
-        status=BookingStatus.CONFIRMED, start__gt=now, start__lte=now + window, created_at__lt=F("start") - window
+        status=BookingStatus.CONFIRMED,
+        start__gt=now,
+        start__lte=now + (horizon or window),
+        created_at__lt=F("start") - window,
     ).select_related("user")
 
 
-def bookings_ending_within(*, now: datetime, window: timedelta) -> QuerySet[Booking]:
-    """Active equipment bookings (things to bring back) ending in (now, now + window],
-    longer than the window; user loaded."""
+def bookings_ending_within(*, now: datetime, window: timedelta, horizon: timedelta | None = None) -> QuerySet[Booking]:
+    """Active equipment bookings (things to bring back) ending in (now, now + horizon]
+    (horizon: the window unless given), longer than the window; user loaded."""
     return Booking.objects.filter(
         status=BookingStatus.ACTIVE,
         end__gt=now,
-        end__lte=now + window,
+        end__lte=now + (horizon or window),
         resource__kind=ResourceKind.EQUIPMENT,
         start__lt=F("end") - window,
     ).select_related("user")

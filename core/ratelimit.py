@@ -125,9 +125,15 @@ def chat_bucket(chat_id, *, is_group, burst=1):
     return Bucket(f"chat:{chat_id}", interval, (burst - 1) * interval)
 
 
-def buckets_for(chat_id, *, is_group, burst=1):
-    """The buckets a message to `chat_id` counts against (overall + its chat's)."""
-    return [overall_bucket(), chat_bucket(chat_id, is_group=is_group, burst=burst)]
+def paid_broadcast_bucket():
+    """Paid broadcasts' own overall budget (allow_paid_broadcast: up to 1,000/s, billed per message)."""
+    return Bucket("paid", 1 / settings.TELEGRAM_PAID_BROADCAST_RATE_PER_SECOND, 0.0, shared=True)
+
+
+def buckets_for(chat_id, *, is_group, burst=1, paid=False):
+    """The buckets a message to `chat_id` counts against (overall, or the paid budget, + its chat's)."""
+    overall = paid_broadcast_bucket() if paid else overall_bucket()
+    return [overall, chat_bucket(chat_id, is_group=is_group, burst=burst)]
 
 
 class RedisRateLimiter:

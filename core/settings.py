@@ -230,6 +230,10 @@ if REDIS_URL:
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300, minimum=60),
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
+        # Message priorities (notifications.urgency): each queue is a list per step and a
+        # worker takes from step 0 of every queue before step 3 of any, then 6. 0 is the
+        # default (beat's sweeps); urgent messages are published at 3, informational at 6.
+        "priority_steps": [0, 3, 6, 9],
     }
 else:
     # The transport ignores the host; naming one spares kombu's "No hostname was supplied" warning.
@@ -257,11 +261,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long waits on the rate limiter must not
 CELERY_WORKER_SEND_TASK_EVENTS = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How often beat runs each sweep. A status change reaches the user within about
-# this many seconds of its time; development runs them more often.
-SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 5 if DEBUG else 15, minimum=1)
+# this many seconds of its time (plus its delivery). An idle sweep is one indexed
+# conditional UPDATE (~0.5 ms), so production sweeps every second; the embedded
+# default (SQLite, filesystem broker) every 5 s.
+SWEEP_INTERVAL_SECONDS = env_int("SWEEP_INTERVAL_SECONDS", 5 if DEBUG else 1, minimum=1)
 # A sweep that could not run on time (worker or broker down) is dropped rather
 # than piled up: the next one does the same work.
-_SWEEP_OPTIONS = {"expires": SWEEP_INTERVAL_SECONDS * 2}
+_SWEEP_OPTIONS = {"expires": max(SWEEP_INTERVAL_SECONDS * 2, 2)}
 CELERY_BEAT_SCHEDULE = {
     "bookings-start-due": {
         "task": tasknames.START_DUE,
@@ -344,6 +350,22 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8, minimum=1)
 # A row claimed for sending longer ago than this belongs to a worker that died.
 NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 120, minimum=30)
 NOTIFICATION_REMINDER_MINUTES = env_int("NOTIFICATION_REMINDER_MINUTES", 15, minimum=1)
+# Lookahead (notifications/lookahead.py): when more reminders fall due together than Telegram's
+# rate can deliver inside the reminder window, they are written earlier, so that each arrives
+# at least MARGIN seconds before its booking's start (or end), planning at SHARE of the rate
+# (the rest is left to the bot's replies). Never earlier than MAX_MINUTES before the window.
+NOTIFICATION_LOOKAHEAD_MARGIN_SECONDS = env_int("NOTIFICATION_LOOKAHEAD_MARGIN_SECONDS", 60, minimum=0)
+NOTIFICATION_LOOKAHEAD_RATE_SHARE = env_float("NOTIFICATION_LOOKAHEAD_RATE_SHARE", 0.8, minimum=0.1, maximum=1.0)
+NOTIFICATION_LOOKAHEAD_MAX_MINUTES = env_int("NOTIFICATION_LOOKAHEAD_MAX_MINUTES", 60, minimum=0)
+# Telegram's paid broadcast (allow_paid_broadcast: up to 1,000 messages/s, billed in Stars per
+# message): "off" (the default), "urgent" (only messages with a deadline) or "all" notifications.
+# Paid sends draw on their own overall budget of TELEGRAM_PAID_BROADCAST_RATE_PER_SECOND.
+TELEGRAM_PAID_BROADCAST = env_str("TELEGRAM_PAID_BROADCAST", "off").lower()
+if TELEGRAM_PAID_BROADCAST not in ("off", "urgent", "all"):
+    raise ImproperlyConfigured(f"TELEGRAM_PAID_BROADCAST: expected off, urgent or all, got {TELEGRAM_PAID_BROADCAST!r}")
+TELEGRAM_PAID_BROADCAST_RATE_PER_SECOND = env_float(
+    "TELEGRAM_PAID_BROADCAST_RATE_PER_SECOND", 1000.0, minimum=1.0, maximum=1000.0
+)
 
 # --- Loans: overdue reminders, strikes, suspensions -----------------------------
 # Reminders to a user who has not returned an item, in minutes after its end

@@ -15,6 +15,7 @@ leaving there is only building one HTTP request.
 import logging
 import random
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
@@ -35,6 +36,7 @@ from notifications.sender import (
     TemporaryFailure,
     get_sender,
 )
+from notifications.urgency import URGENT_KINDS, is_urgent
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +73,10 @@ def notification_deliver(*, notification_id, now=None):
     bucket_chat_id, is_group = notification.chat_id, notification.is_admin_alert
     if _earlier_message_open(notification):
         return ORDER_WAIT  # messages to one chat arrive in the order they were written
-    retry_in = _wait_for_slot(bucket_chat_id, is_group)
+    paid = _paid_broadcast(notification)
+    if paid:
+        message = replace(message, paid_broadcast=True)
+    retry_in = _wait_for_slot(bucket_chat_id, is_group, paid=paid)
     if retry_in:
         return retry_in
     get_sender()  # created before the claim: nothing slow may sit between claim and request
@@ -110,14 +115,32 @@ def admin_digest_deliver(*, now=None):
 
 
 def _earlier_message_open(notification):
-    """Is an older message to the same user still on its way (retrying, or being sent)?"""
+    """Is an older message to the same user still on its way (retrying, or being sent)?
+
+    An urgent message (notifications.urgency) waits only for older urgent ones and for older
+    ones about its own booking: it overtakes an informational message about something else
+    ("is over, thank you" of another booking), which still arrives, after it. So a chat's
+    messages arrive in the order they were written, except that a deadline goes first.
+    """
     if notification.is_admin_alert:
         return False
-    return Notification.objects.filter(
+    older = Notification.objects.filter(
         chat_id=notification.chat_id,
         id__lt=notification.pk,
         status__in=(NotificationStatus.PENDING, NotificationStatus.SENDING),
-    ).exists()
+    )
+    if is_urgent(notification.kind):
+        same = Q(kind__in=URGENT_KINDS)
+        if notification.booking_id:
+            same |= Q(booking_id=notification.booking_id)
+        older = older.filter(same)
+    return older.exists()
+
+
+def _paid_broadcast(notification):
+    """Does this message go out as a paid broadcast (settings.TELEGRAM_PAID_BROADCAST)?"""
+    mode = settings.TELEGRAM_PAID_BROADCAST
+    return mode == "all" or (mode == "urgent" and is_urgent(notification.kind))
 
 
 def _due_digest_rows(now):
@@ -128,9 +151,10 @@ def _due_digest_rows(now):
     ).order_by("id")
 
 
-def _wait_for_slot(chat_id, is_group):
+def _wait_for_slot(chat_id, is_group, *, paid=False):
     """Book a rate-limiter slot and sleep until it; or return how long until one frees up."""
-    reservation = get_rate_limiter().reserve(buckets_for(chat_id, is_group=is_group), max_wait=MAX_LIMITER_WAIT)
+    buckets = buckets_for(chat_id, is_group=is_group, paid=paid)
+    reservation = get_rate_limiter().reserve(buckets, max_wait=MAX_LIMITER_WAIT)
     if not reservation.booked:
         return max(reservation.wait, 0.1)
     if reservation.wait:

@@ -27,7 +27,7 @@ from django.utils import timezone
 from bookings import selectors
 from bookings import series as booking_series
 from bookings.models import AccessRequestStatus, BookingStatus
-from notifications import queue
+from notifications import lookahead, queue
 from notifications.models import DIGEST_KINDS, Notification, NotificationKind, NotificationStatus
 
 # (from_status, to_status) → kind of the message to the booking's user ("" = created).
@@ -199,22 +199,31 @@ def notifications_receipt_resolve(*, booking, shown):
 
 
 def notifications_create_reminders(*, now=None):
-    """Reminder rows for bookings starting (or, for equipment, ending) within the reminder window.
+    """Reminder rows for bookings starting (or, for equipment, ending) within the reminder window,
+    or earlier when a peak of them would not reach their chats in time at Telegram's rate
+    (notifications.lookahead).
 
-    Set-based: one query per kind over the partial indexes of live bookings,
+    Set-based: a few queries per kind over the partial indexes of live bookings,
     one INSERT … ON CONFLICT DO NOTHING. Bookings made inside the window get
     no reminder (their confirmation just said it all).
     """
     now = now or timezone.now()
     window = timedelta(minutes=settings.NOTIFICATION_REMINDER_MINUTES)
-    starting = selectors.bookings_starting_within(now=now, window=window)
-    ending = selectors.bookings_ending_within(now=now, window=window)
+    horizon = lookahead.horizon(window)
+    starting = selectors.bookings_starting_within(now=now, window=window, horizon=horizon)
+    ending = selectors.bookings_ending_within(now=now, window=window, horizon=horizon)
+    backlog = []  # urgent messages queued ahead, counted once, when there are candidates
     rows = []
-    for due, kind in ((starting, NotificationKind.REMINDER_START), (ending, NotificationKind.REMINDER_END)):
+    for candidates, kind, deadline in (
+        (starting, NotificationKind.REMINDER_START, "start"),
+        (ending, NotificationKind.REMINDER_END, "end"),
+    ):
         # The reminder of the booking's current times: one superseded by a move or an extension
         # (notifications_for_reschedule renames its key) does not stop a new one.
         current_key = Concat(Cast(OuterRef("pk"), CharField()), Value(f":{kind}"))
-        due = due.exclude(Exists(Notification.objects.filter(dedupe_key=current_key)))
+        candidates = candidates.exclude(Exists(Notification.objects.filter(dedupe_key=current_key)))
+        # The window's reminders, and earlier ones when a peak would not fit in it (lookahead).
+        due = lookahead.plan(candidates=candidates, deadline_field=deadline, now=now, window=window, backlog=backlog)
         rows += [_user_row(b, kind, {}) for b in due if user_chat_id(b.user)]
     return _insert(rows)
 
@@ -341,14 +350,14 @@ def _insert(rows):
             ).values_list("id", "kind", "next_attempt_at")
         )
     # A held row is not queued: its interface's word, or the requeue after the hold, sends it.
-    direct = [pk for pk, kind, due in created if kind not in DIGEST_KINDS and due is None]
+    direct = {pk: kind for pk, kind, due in created if kind not in DIGEST_KINDS and due is None}
     digest = any(kind in DIGEST_KINDS for _pk, kind, _due in created)
     transaction.on_commit(lambda: _enqueue(direct, digest))
     return len(created)
 
 
-def _enqueue(ids, digest):
-    queue.enqueue_delivery(ids)
+def _enqueue(kinds, digest):
+    queue.enqueue_delivery(sorted(kinds), kinds=kinds)
     if digest:
         queue.enqueue_admin_digest()
 

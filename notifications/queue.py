@@ -12,6 +12,10 @@ handful of publishes instead of one per row, and a worker turns each chunk
 into its `deliver` tasks over a single broker connection. Delivery itself is
 unchanged — one task per row, the claim deciding who sends — so the
 exactly-once and per-chat-order rules of notifications.delivery hold as before.
+
+Every task carries its rows' broker priority (notifications.urgency): urgent
+rows are published first and at priority 3, informational ones at 6, each in
+their own fan-out chunks (beat's sweeps, at 0, go before both).
 """
 
 import logging
@@ -22,6 +26,8 @@ from kombu.exceptions import KombuError, OperationalError
 from redis.exceptions import RedisError
 
 from core import tasknames
+from notifications.models import Notification
+from notifications.urgency import Urgency, urgency_of
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +40,41 @@ DIRECT_MAX = 20
 FAN_OUT_CHUNK = 250
 
 
-def enqueue_delivery(notification_ids):
-    """Queue delivery of these rows (directly, or in fan-out chunks); returns how many were queued."""
+def enqueue_delivery(notification_ids, *, kinds=None):
+    """Queue delivery of these rows (directly, or in fan-out chunks), urgent ones first and at
+    their broker priority (notifications.urgency); returns how many were queued.
+
+    `kinds` maps each id to its row's kind; rows missing from it are looked up.
+    """
     ids = list(notification_ids)
-    if len(ids) <= DIRECT_MAX:
-        return publish_deliveries(ids)
-    chunks = [ids[start : start + FAN_OUT_CHUNK] for start in range(0, len(ids), FAN_OUT_CHUNK)]
-    published = _publish_each(FAN_OUT_TASK, [(chunk,) for chunk in chunks])
-    return sum(len(chunk) for chunk in chunks[:published])
+    if not ids:
+        return 0
+    kinds = dict(kinds or {})
+    missing = [pk for pk in ids if pk not in kinds]
+    if missing:
+        kinds.update(Notification.objects.filter(pk__in=missing).values_list("id", "kind"))
+    by_urgency = {}
+    for pk in ids:
+        by_urgency.setdefault(urgency_of(kinds.get(pk, "")), []).append(pk)
+    queued = 0
+    for urgency in sorted(by_urgency):
+        group = by_urgency[urgency]
+        if len(group) <= DIRECT_MAX:
+            done = publish_deliveries(group, priority=urgency)
+        else:
+            chunks = [group[start : start + FAN_OUT_CHUNK] for start in range(0, len(group), FAN_OUT_CHUNK)]
+            published = _publish_each(FAN_OUT_TASK, [(chunk, int(urgency)) for chunk in chunks], priority=urgency)
+            done = sum(len(chunk) for chunk in chunks[:published])
+        queued += done
+        if done < len(group):
+            break  # the broker is down: the requeue task takes the rest
+    return queued
 
 
-def publish_deliveries(notification_ids):
-    """One `deliver` task per row; returns how many were queued."""
-    return _publish_each(DELIVER_TASK, [(notification_id,) for notification_id in notification_ids])
+def publish_deliveries(notification_ids, *, priority=Urgency.URGENT):
+    """One `deliver` task per row, at `priority`; returns how many were queued."""
+    args = [(notification_id,) for notification_id in notification_ids]
+    return _publish_each(DELIVER_TASK, args, priority=priority)
 
 
 def enqueue_admin_digest():
@@ -54,22 +82,23 @@ def enqueue_admin_digest():
     return _publish(DIGEST_TASK, (), countdown=settings.ADMIN_DIGEST_SECONDS)
 
 
-def _publish_each(name, args_list):
+def _publish_each(name, args_list, *, priority=None):
     """One task per entry of `args_list`, over one broker connection; stops at the first failure."""
     if not args_list:
         return 0
     published = 0
     with current_app.producer_or_acquire() as producer:
         for args in args_list:
-            if not _publish(name, args, producer=producer):
+            if not _publish(name, args, producer=producer, priority=priority):
                 break  # the broker is down: the requeue task takes the rest
             published += 1
     return published
 
 
-def _publish(name, args, *, countdown=None, producer=None):
+def _publish(name, args, *, countdown=None, producer=None, priority=None):
+    options = {} if priority is None else {"priority": int(priority)}
     try:
-        current_app.send_task(name, args=args, countdown=countdown, producer=producer)
+        current_app.send_task(name, args=args, countdown=countdown, producer=producer, **options)
     except PUBLISH_ERRORS as exc:
         logger.warning("could not queue %s (%s); the requeue task will", name, exc)
         return False

@@ -24,22 +24,39 @@ REQUEUE_BATCH = 10_000
 REQUEUE_GRACE = timedelta(seconds=15)
 
 
-def notifications_requeue(*, now=None, lease=None, grace=REQUEUE_GRACE):
+def requeue_grace(*, now):
+    """REQUEUE_GRACE plus the time Telegram's rate needs for the messages waiting now.
+
+    In a peak (6,000 messages due at once take 200 s at 30/s) a row's task can sit in the
+    broker far longer than 15 s without being lost; queuing every such row again each
+    requeue would only add thousands of duplicate tasks (harmless — the claim decides — but
+    each costs a worker a query). A task that was really lost is queued once the backlog
+    ahead of it would have drained.
+    """
+    waiting = Notification.objects.filter(
+        status=NotificationStatus.PENDING, next_attempt_at__isnull=True, created_at__lte=now
+    ).count()
+    return REQUEUE_GRACE + timedelta(seconds=waiting / settings.TELEGRAM_RATE_PER_SECOND)
+
+
+def notifications_requeue(*, now=None, lease=None, grace=None):
     """Queue pending rows whose task was lost; settle rows left 'sending' past their lease.
 
     Returns (queued, uncertain). Safe to run any time, any number of times:
-    queuing a row twice sends it once (the claim decides).
+    queuing a row twice sends it once (the claim decides). `grace`: how old an unsent
+    row must be to count as lost (default: requeue_grace, which grows with the backlog).
     """
     now = now or timezone.now()
     lease = lease if lease is not None else timedelta(seconds=settings.NOTIFICATION_LEASE_SECONDS)
+    grace = grace if grace is not None else requeue_grace(now=now)
     uncertain = _settle_abandoned(now - lease)
     due = Notification.objects.filter(
         Q(next_attempt_at__isnull=True, created_at__lte=now - grace) | Q(next_attempt_at__lte=now),
         status=NotificationStatus.PENDING,
     )
     rows = list(due.order_by("id").values_list("id", "kind")[:REQUEUE_BATCH])
-    direct = [pk for pk, kind in rows if kind not in DIGEST_KINDS]
-    queued = queue.enqueue_delivery(direct)
+    direct = {pk: kind for pk, kind in rows if kind not in DIGEST_KINDS}
+    queued = queue.enqueue_delivery(list(direct), kinds=direct)
     if len(direct) < len(rows) or uncertain:
         queue.enqueue_admin_digest()
     return queued, uncertain

@@ -65,6 +65,7 @@ class Message:
     text: str
     reply_markup: dict | None = None  # an InlineKeyboardMarkup as Telegram's JSON
     photo: str = ""  # a Telegram file_id: sent with sendPhoto, `text` as its caption
+    paid_broadcast: bool = False  # allow_paid_broadcast: past the 30/s limit, billed in Stars
 
 
 class TelegramSender:
@@ -89,6 +90,8 @@ class TelegramSender:
             body["caption"] = message.text
         if message.reply_markup:
             body["reply_markup"] = message.reply_markup
+        if message.paid_broadcast:
+            body["allow_paid_broadcast"] = True
         try:
             response = self._client.post(url, json=body)
         except _NOT_SENT_ERRORS as exc:

@@ -2,7 +2,7 @@
 (notifications.outbox, .delivery, .recovery).
 
 fan_out turns a chunk of row ids (a big batch queued by one publish, see
-notifications.queue) into one deliver task per row.
+notifications.queue) into one deliver task per row, at the chunk's priority.
 fan_out, deliver and deliver_admin_digest are idempotent (the claim decides who
 sends), so they use acks_late with reject_on_worker_lost: a task lost with its
 worker is delivered again and sends nothing twice. A row that must wait (429,
@@ -22,12 +22,18 @@ IDEMPOTENT = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result":
 def deliver(self, notification_id):
     retry_in = delivery.notification_deliver(notification_id=notification_id)
     if retry_in is not None:
-        self.apply_async((notification_id,), countdown=retry_in)
+        # Again at the priority it came with (notifications.urgency).
+        priority = (self.request.delivery_info or {}).get("priority")
+        options = {} if priority is None else {"priority": priority}
+        self.apply_async((notification_id,), countdown=retry_in, **options)
 
 
 @shared_task(name=tasknames.FAN_OUT, **IDEMPOTENT)
-def fan_out(notification_ids):
-    queue.publish_deliveries(notification_ids)
+def fan_out(notification_ids, priority=None):
+    if priority is None:  # a chunk queued before priorities: its rows' kinds decide
+        queue.enqueue_delivery(notification_ids)
+    else:
+        queue.publish_deliveries(notification_ids, priority=priority)
 
 
 @shared_task(name=tasknames.DELIVER_ADMIN_DIGEST, bind=True, **IDEMPOTENT)

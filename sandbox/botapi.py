@@ -259,8 +259,8 @@ class BotApi:
         if status == "left":
             raise forbidden("bot is not a member of the group chat")
 
-    def _flood(self, bot: BotAccount, chat: Chat, *, per_chat: bool) -> None:
-        retry_after = self.limiter.check(bot.id, chat.id, is_group=chat.is_group, counts_per_chat=per_chat)
+    def _flood(self, bot: BotAccount, chat: Chat, *, per_chat: bool, paid: bool = False) -> None:
+        retry_after = self.limiter.check(bot.id, chat.id, is_group=chat.is_group, counts_per_chat=per_chat, paid=paid)
         if retry_after:
             raise too_many_requests(retry_after)
 
@@ -461,7 +461,7 @@ class BotApi:
             raise bad_request("message is too long")
         reply_to = self._reply_target(chat, params)
         self._ensure_reachable(bot, chat)
-        self._flood(bot, chat, per_chat=True)
+        self._flood(bot, chat, per_chat=True, paid=params.bool("allow_paid_broadcast"))
         return self._store_bot_message(bot, chat, markup, text=text, entities=entities, reply_to_message_id=reply_to)
 
     async def sendPhoto(self, bot: BotAccount, params: Params) -> dict:
@@ -483,7 +483,7 @@ class BotApi:
         stored = self._input_file(params.file(kind), kind)
         reply_to = self._reply_target(chat, params)
         self._ensure_reachable(bot, chat)
-        self._flood(bot, chat, per_chat=True)
+        self._flood(bot, chat, per_chat=True, paid=params.bool("allow_paid_broadcast"))
         file_field = "photo_file_id" if kind == "photo" else "document_file_id"
         return self._store_bot_message(
             bot,

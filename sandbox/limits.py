@@ -12,6 +12,9 @@ Which calls count (see sandbox/README.md):
 - edits (editMessageText, editMessageReplyMarkup) count toward the overall
   bucket only, so a bot that edits a message on every button press is not
   throttled per chat;
+- a call with ``allow_paid_broadcast`` (sendMessage, sendPhoto, sendDocument) draws on
+  the paid overall bucket (1,000/s, as Telegram bills it in Stars) instead of the
+  free one, and still on its chat's bucket;
 - everything else (getUpdates, answerCallbackQuery, sendChatAction,
   deleteMessage, get*/set*) is not limited.
 """
@@ -38,6 +41,9 @@ class FloodConfig:
     overall_burst: int = 33
     group_per_minute: float = 20.0
     group_burst: int = 20
+    # allow_paid_broadcast (billed in Stars): such calls draw on this overall bucket instead.
+    paid_broadcast_per_second: float = 1000.0
+    paid_broadcast_burst: int = 1000
 
     def update(self, changes: dict) -> None:
         known = {f.name: f.type for f in fields(self)}
@@ -86,22 +92,28 @@ class FloodLimiter:
         self.config = config or FloodConfig()
         self.clock = clock
         self._overall: dict[int, TokenBucket] = {}
+        self._paid: dict[int, TokenBucket] = {}
         self._chats: dict[tuple[int, int], TokenBucket] = {}
 
     def reset(self) -> None:
         self._overall.clear()
+        self._paid.clear()
         self._chats.clear()
 
     def reconfigure(self, changes: dict) -> None:
         self.config.update(changes)
         self.reset()  # buckets are rebuilt with the new sizes on next use
 
-    def check(self, bot_id: int, chat_id: int, *, is_group: bool, counts_per_chat: bool) -> int:
-        """Take one token from each relevant bucket; return 0, or retry_after seconds."""
+    def check(self, bot_id: int, chat_id: int, *, is_group: bool, counts_per_chat: bool, paid: bool = False) -> int:
+        """Take one token from each relevant bucket; return 0, or retry_after seconds.
+
+        ``paid``: the call carries allow_paid_broadcast, so the paid overall bucket (1,000/s)
+        stands in for the free one; the chat's own limit still applies.
+        """
         if not self.config.enabled:
             return 0
         now = self.clock()
-        buckets = [self._overall_bucket(bot_id, now)]
+        buckets = [self._paid_bucket(bot_id, now) if paid else self._overall_bucket(bot_id, now)]
         if counts_per_chat:
             buckets.append(self._chat_bucket(bot_id, chat_id, is_group, now))
         wait = max(bucket.wait_time(now) for bucket in buckets)
@@ -118,6 +130,15 @@ class FloodLimiter:
         if bucket is None:
             config = self.config
             bucket = self._overall[bot_id] = TokenBucket(config.overall_burst, config.overall_per_second, now)
+        return bucket
+
+    def _paid_bucket(self, bot_id: int, now: float) -> TokenBucket:
+        bucket = self._paid.get(bot_id)
+        if bucket is None:
+            config = self.config
+            bucket = self._paid[bot_id] = TokenBucket(
+                config.paid_broadcast_burst, config.paid_broadcast_per_second, now
+            )
         return bucket
 
     def _chat_bucket(self, bot_id: int, chat_id: int, is_group: bool, now: float) -> TokenBucket:

@@ -79,3 +79,10 @@ def test_buckets_keep_working_without_the_shared_flag():
     limiter = LocalRateLimiter()
     plain = Bucket("plain", 1.0, 0.0)
     assert [limiter.reserve([plain], max_wait=10).wait > 0.5 for _ in range(2)] == [False, True]
+
+
+def test_paid_broadcasts_draw_on_their_own_budget_not_the_30_per_second(limiter):
+    paid = [limiter.reserve(buckets_for(1000 + n, is_group=False, paid=True), max_wait=0.5) for n in range(100)]
+    assert all(r.booked for r in paid), "100 paid messages fit in 0.1 s at 1,000/s"
+    free = limiter.reserve(buckets_for(5000, is_group=False), max_wait=2.0)
+    assert free.booked and free.wait < 0.1, "the free budget was not spent by them"

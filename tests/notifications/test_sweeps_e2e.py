@@ -175,9 +175,9 @@ def test_a_big_sweep_is_queued_in_fan_out_chunks_and_each_chat_still_gets_its_me
     monkeypatch.setattr(queue, "FAN_OUT_CHUNK", 3)
     published, publish_each = [], queue._publish_each
 
-    def recording_publish_each(name, args_list):
+    def recording_publish_each(name, args_list, **options):
         published.append((name, len(args_list)))
-        return publish_each(name, args_list)
+        return publish_each(name, args_list, **options)
 
     monkeypatch.setattr(queue, "_publish_each", recording_publish_each)
 

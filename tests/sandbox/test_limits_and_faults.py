@@ -62,6 +62,19 @@ def test_overall_limit_is_30_per_second_across_chats(sandbox):
     assert 1 <= len(refused) <= 12 and all(answer["error_code"] == 429 for answer in refused)
 
 
+def test_paid_broadcast_lifts_the_overall_limit_but_not_a_chats(sandbox):
+    users = [sandbox.user(f"Paid {n}", started=True) for n in range(45)]
+    answers = [
+        sandbox.bot_api("sendMessage", chat_id=user.id, text="check in now", allow_paid_broadcast=True)
+        for user in users
+    ]
+    assert all(answer["ok"] for answer in answers)
+    burst = [
+        sandbox.bot_api("sendMessage", chat_id=users[0].id, text=str(n), allow_paid_broadcast=True) for n in range(6)
+    ]
+    assert [answer["ok"] for answer in burst].count(False) >= 1  # the chat's ~1/s still holds
+
+
 def test_aio_rate_limiter_gets_a_broadcast_through_without_a_429(sandbox):
     users = [sandbox.user(f"User {n}", started=True) for n in range(45)]
     admins = sandbox.group("Admins", members=users[:3])
