@@ -134,6 +134,17 @@ def setup_database():
     connections.close_all()
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process and its children so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -271,6 +282,7 @@ class Load:
     async def run(self, rate, seconds, warmup):
         """Poisson arrivals at `rate` for warmup + seconds; then the stragglers' replies (or their loss)."""
         self.latencies, self.lost, self.skipped = [], 0, 0
+        arrivals = 0
         loop = asyncio.get_running_loop()
         tasks = set()
         began = time.perf_counter()
@@ -286,6 +298,7 @@ class Load:
                 self.skipped += 1
                 continue
             record = next_at - began >= warmup
+            arrivals += 1
             task = loop.create_task(self.act(user, record))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
@@ -297,7 +310,7 @@ class Load:
             self.waiting.pop(user_id, None)
         for task in tasks:
             task.cancel()
-        return time.perf_counter() - began
+        return arrivals
 
     async def register_all(self, concurrency=10):
         """Everyone says /start once (not measured), so the measured runs see known users."""
@@ -436,9 +449,9 @@ async def run_mode(mode, options, sandbox_port, users, var_dir, processes):
                     str(Path(PYTHON).parent / "py-spy"),
                     "record",
                     "--threads",
-                    "--idle",
+                    "--nonblocking",
                     "--rate",
-                    "200",
+                    "100",
                     "--format",
                     "raw",
                     "-o",
@@ -487,9 +500,13 @@ async def run_mode(mode, options, sandbox_port, users, var_dir, processes):
         try:
             await load.register_all()
             figures = {}
+            pids = [child.pid for child in mine]
             for rate in options.rates:
-                await load.run(rate, options.seconds, options.warmup)
+                cpu_before = sum(cpu_seconds(pid) for pid in pids)
+                arrivals = await load.run(rate, options.seconds, options.warmup)
+                cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
                 figures[rate] = report(mode, rate, options.seconds, load)
+                print(f"         bot CPU {cpu * 1000 / max(1, arrivals):.1f} ms per update ({len(pids)} process(es))")
             return figures
         finally:
             await load.close()
