@@ -18,6 +18,9 @@ from telegram.request import BaseRequest, RequestData
 
 __all__ = ["AiohttpRequest"]
 
+# PTB's "argument not given" marker class (DEFAULT_NONE and its kin), without importing its private module.
+DefaultValue = type(BaseRequest.DEFAULT_NONE)
+
 
 class AiohttpRequest(BaseRequest):
     """A BaseRequest with one aiohttp session (created in `initialize`, on the Application's loop)."""
@@ -65,9 +68,10 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
-        read = self._read_timeout if read_timeout is BaseRequest.DEFAULT_NONE else read_timeout
-        connect = self._connect_timeout if connect_timeout is BaseRequest.DEFAULT_NONE else connect_timeout
-        pool = self._pool_timeout if pool_timeout is BaseRequest.DEFAULT_NONE else pool_timeout
+        # A DefaultValue (PTB's "not given") means this instance's own timeout, as in HTTPXRequest.
+        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
+        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
         # aiohttp's `connect` covers waiting for a pooled connection and opening one.
         waiting = None if connect is None and pool is None else (connect or 0) + (pool or 0)
         timeout = aiohttp.ClientTimeout(total=None, connect=waiting, sock_connect=connect, sock_read=read)
