@@ -71,6 +71,7 @@ bench: venv
 	$(PY) bench/bench_bookings.py
 	$(PY) bench/bench_sandbox.py
 	$(PY) bench/bench_bot.py
+	$(PY) bench/bench_bot_open.py
 	$(PY) bench/bench_notifications.py
 	$(PY) bench/bench_shared_limit.py
 	$(PY) bench/bench_resources_matching.py

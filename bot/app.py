@@ -48,6 +48,7 @@ from bot.handlers import settings as settings_handlers
 from bot.handlers.base import Expired, respond
 from bot.ratelimit import SharedRateLimiter
 from bot.sync import close_db_threads_on_shutdown
+from bot.telegram_request import AiohttpRequest
 from core.services import SUPPORTED_LANGUAGES
 from core.telegram_urls import telegram_file_url
 
@@ -92,6 +93,9 @@ def build_application(
         .concurrent_updates(settings.BOT_CONCURRENT_UPDATES)
         .post_shutdown(close_db_threads_on_shutdown)
     )
+    if settings.BOT_HTTP_CLIENT == "aiohttp":
+        # PTB's default (httpx) costs several times the CPU per Bot API call: bot/telegram_request.py.
+        builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
     if settings.TELEGRAM_RATE_LIMIT if rate_limit is None else rate_limit:
         builder.rate_limiter(SharedRateLimiter(max_retries=3))
     if register_commands:

@@ -433,6 +433,12 @@ BOT_CONCURRENT_UPDATES = env_int("BOT_CONCURRENT_UPDATES", 64, minimum=1)
 # anyway (IMMEDIATE transactions), so one thread is its default.
 BOT_DB_THREADS = env_int("BOT_DB_THREADS", 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 8, minimum=1)
 
+# The bot's HTTP client for the Bot API: aiohttp (bot/telegram_request.py, a fifth of the CPU per
+# call) or httpx (python-telegram-bot's own HTTPXRequest).
+BOT_HTTP_CLIENT = env_str("BOT_HTTP_CLIENT", "aiohttp").lower()
+if BOT_HTTP_CLIENT not in ("aiohttp", "httpx"):
+    raise ImproperlyConfigured(f"BOT_HTTP_CLIENT: expected aiohttp or httpx, got {BOT_HTTP_CLIENT!r}")
+
 # --- Calendar feeds (bookings.feeds) ----------------------------------------------
 # Where people reach this site from outside: the calendar feed links the bot and the API hand out start here.
 PUBLIC_BASE_URL = env_url("PUBLIC_BASE_URL", "http://localhost:8000", schemes=("http", "https")).rstrip("/")
