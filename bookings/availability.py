@@ -198,19 +198,26 @@ def _grid_starts(resource, start, end, now, ignoring=None):
     site_day = start.astimezone(rules.site_zone()).date()
     last_site_day = (end - timedelta(microseconds=1)).astimezone(rules.site_zone()).date()
     start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
+    # The range's live bookings and closures in one query each, not one a day: each day keeps those meeting
+    # its own window (its site day, an overnight stretch of the longest booking, the buffer before it).
+    reach = timedelta(days=2, minutes=resource.max_duration_minutes) + resource.buffer
+    around = (start - reach, end + reach)
+    live = list(live_bookings_meeting(resource_ids=[resource.pk], start=around[0], end=around[1]))
+    closed = policies.closures_between(resource_ids=[resource.pk], start=around[0], end=around[1]).get(resource.pk, ())
     while site_day <= last_site_day:
-        for moment, limit in _grid_starts_of_site_day(resource, site_day, now, ignoring=ignoring):
+        for moment, limit in _grid_starts_of_site_day(resource, site_day, now, ignoring, live=live, closed=closed):
             if start_utc <= moment < end_utc:
                 yield moment, limit
         site_day += timedelta(days=1)
 
 
-def _grid_starts_of_site_day(resource, day, now, ignoring=None):
+def _grid_starts_of_site_day(resource, day, now, ignoring, *, live, closed):
     lengths = rules.durations(resource)
     if not lengths:
         return
     day_end = rules.local_midnight(day + timedelta(days=1))
-    for interval in free_intervals(resource=resource, day=day, now=now, overnight=True, ignoring=ignoring):
+    free = _free_intervals(resource, day, now=now, overnight=True, live=live, closed=closed, ignoring=ignoring)
+    for interval in free:
         moment = interval.start
         while moment < day_end and _fits(resource, moment, lengths[0], interval.end, on_grid=False):
             yield moment, interval.end
