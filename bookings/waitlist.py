@@ -143,6 +143,19 @@ def offer_get(*, booking_id: int, user: User) -> Booking | None:
     return booking
 
 
+def offer_actions(*, booking: Booking, user, now: datetime | None = None) -> list[str]:
+    """["take", "decline"] when `booking` is a held offer of `user` still open now, else []: the buttons
+    (the bot's offer message, the API's `actions`) exactly when the press would be accepted."""
+    now = now or timezone.now()
+    mine = user is not None and getattr(user, "pk", None) is not None and booking.user_id == user.pk
+    if not mine or booking.status != BookingStatus.HELD or booking.held_until is None or booking.held_until <= now:
+        return []
+    return [TAKE, DECLINE]
+
+
+TAKE, DECLINE = "take", "decline"
+
+
 def waiting_count(*, resource: Resource, start: datetime, end: datetime, now: datetime | None = None) -> int:
     """How many wait for time meeting [start, end) of `resource` (for the admin and the bot's join screen)."""
     now = now or timezone.now()
