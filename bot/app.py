@@ -41,6 +41,7 @@ from bot.handlers import (
     reschedule,
     start,
     sticker,
+    waitlist,
 )
 from bot.handlers import series as series_handlers
 from bot.handlers import settings as settings_handlers
@@ -67,6 +68,7 @@ AREAS = (
     reschedule,
     series_handlers,
     feeds,
+    waitlist,
 )
 FLOOD_GROUP = -1
 

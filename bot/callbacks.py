@@ -31,6 +31,8 @@ from core.callbacks import (
     RESOURCE_OUT_OF_SERVICE,
     SERIES_EXTEND,
     SUSPENSION_LIFT,
+    WAITLIST_DECLINE,
+    WAITLIST_TAKE,
     InvalidCallback,
 )
 
@@ -136,6 +138,9 @@ MOVE_DO = "mvy"
 CALENDAR_LINK = "fcl"
 CALENDAR_RENEW = "fcr"
 CALENDAR_REVOKE = "fcx"
+# The waitlist (bot.handlers.waitlist): Notify me when free (resource, start, length), Remove (an entry).
+WAITLIST_JOIN = "wjn"
+WAITLIST_LEAVE = "wlv"
 
 ARGUMENTS = {
     MENU: (),
@@ -208,6 +213,11 @@ ARGUMENTS = {
     CALENDAR_RENEW: (),
     CALENDAR_REVOKE: (),
     BOOKING_ICS: (ID,),
+    # The waitlist: join (resource, start, length), leave (entry); the offer's Take it / No thanks (held booking).
+    WAITLIST_JOIN: (ID, MOMENT, MINUTES),
+    WAITLIST_LEAVE: (ID,),
+    WAITLIST_TAKE: (ID,),
+    WAITLIST_DECLINE: (ID,),
 }
 
 
