@@ -42,8 +42,9 @@ ERROR_DESCRIPTIONS = {
         "(access_request_pending); fewer units of a pool are free than asked (not_enough_units); "
         "an occurrence of an all-or-nothing series is refused (series_conflict, with `occurrences`), no occurrence "
         "can be booked (series_nothing_free), cancelled (series_nothing_to_cancel) or added "
-        "(series_nothing_to_extend); the waitlist: the time is free (waitlist_slot_free), too many entries (waitlist_full), the entry is not "
-        "open (waitlist_entry_gone), the offer is not open (offer_stale) or was not taken in time (offer_lapsed)."
+        "(series_nothing_to_extend); the waitlist: the time is free (waitlist_slot_free), too many entries "
+        "(waitlist_full), the entry is not open (waitlist_entry_gone), the offer is not open (offer_stale) "
+        "or was not taken in time (offer_lapsed)."
     ),
 }
 
