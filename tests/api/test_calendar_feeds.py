@@ -140,6 +140,7 @@ def test_feed_holds_live_and_recent_bookings_with_every_status_round_tripped(cli
         BookingStatus.CANCELLED: "CANCELLED",
         BookingStatus.REJECTED: "CANCELLED",
         BookingStatus.EXPIRED: "CANCELLED",
+        BookingStatus.HELD: "TENTATIVE",
     }
     for status, booking in made.items():
         booking.refresh_from_db()
