@@ -156,7 +156,7 @@ def report(latencies, args):
     if not arrived:
         raise SystemExit("no offer arrived")
     p50 = statistics.median(arrived)
-    p95 = arrived[min(len(arrived) - 1, int(round(0.95 * len(arrived))) - 1)]
+    p95 = arrived[min(len(arrived) - 1, round(0.95 * len(arrived)) - 1)]
     print(
         f"freed slot → offer message in the waiter's sandbox chat, {len(latencies)} freeing events, "
         f"{args.workers} worker processes: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
