@@ -372,3 +372,37 @@ def _b36(number):
     from core.callbacks import _to_base36
 
     return _to_base36(number)
+
+
+# --- Settings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({"WAITLIST_HOLD_MINUTES": "0"}, "WAITLIST_HOLD_MINUTES: must be at least 1"),
+        ({"WAITLIST_MAX_ENTRIES": "many"}, "WAITLIST_MAX_ENTRIES: expected a whole number"),
+    ],
+)
+def test_bad_waitlist_settings_stop_start_up_naming_the_variable(tmp_path, variables, named):
+    from .test_settings import start_django
+
+    result = start_django(tmp_path, DEBUG="1", **variables)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == f"django.core.exceptions.ImproperlyConfigured: {named}, got " + (
+        "0" if "HOLD" in named else "'many'"
+    )
+
+
+def test_the_sweep_lapses_drops_and_offers_in_one_run(resource, make_user, waiters, at, now, monkeypatch):
+    from bookings import tasks
+
+    monkeypatch.setattr(waitlist, "enqueue_offer", lambda resource_id: True)  # the sweep itself offers
+    owner = make_user()
+    ten = services.booking_create(user=owner, resource=resource, start=at(10), end=at(11), now=now)
+    join(waiters[0], resource, at(10), at(11), now)
+    services.booking_cancel(booking=ten, by=owner, now=now)  # its offer task "lost": nobody offered yet
+    assert held_of(waiters[0]) == []
+    monkeypatch.setattr(waitlist.timezone, "now", lambda: now)
+    assert tasks.waitlist_sweep() == {"lapsed": 0, "dropped": 0, "offered": 1}
+    assert len(held_of(waiters[0])) == 1
