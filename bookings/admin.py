@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import feeds, formats, policies, reschedule, selectors, services
+from bookings import feeds, formats, policies, reschedule, selectors, services, waitlist
 from bookings import series as booking_series
 from bookings.errors import BookingError
 from bookings.models import (
@@ -46,6 +46,7 @@ from bookings.models import (
     ResourceAlias,
     Strike,
     Suspension,
+    WaitlistEntry,
     name_key,
 )
 from bookings.rules import MAX_NOTE_LENGTH, local_midnight, today_in
@@ -332,6 +333,7 @@ class BookingAdmin(admin.ModelAdmin):
         "note",
         ("check_in_deadline", "checked_in_at"),
         "returned_at",
+        "held_until",
         ("created_at", "updated_at"),
         "actions_now",
     )
@@ -507,6 +509,14 @@ class ClosureAdmin(admin.ModelAdmin):
     # A changed closure would not cancel what it newly covers: delete and add again instead.
     def has_change_permission(self, request, obj=None):
         return False
+
+    # Lifting a closure frees its time (policies.closure_delete sends time_freed: the waitlist offers it).
+    def delete_model(self, request, obj):
+        policies.closure_delete(closure=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for closure in queryset:
+            policies.closure_delete(closure=closure, by=request.user)
 
     def add_view(self, request, form_url="", extra_context=None):
         if request.method == "POST" and self.has_add_permission(request):
@@ -782,4 +792,51 @@ class CalendarTokenAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             ngettext("%(count)d calendar link revoked.", "%(count)d calendar links revoked.", done) % {"count": done},
+        )
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    """Who waits for what, first come first (bookings.waitlist). Staff remove entries with the action
+    (the service: an entry holding an offer declines it, so the next waiter gets it)."""
+
+    list_display = ("id", "resource", "user", "when", "state", "booking", "created_at", "offered_at")
+    list_filter = ("state", ("resource", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("resource", "user", "booking")
+    search_fields = ("resource__name", "user__username", "user__first_name", "user__telegram_username")
+    ordering = ("resource", "created_at", "id")
+    fields = ("resource", "user", ("start", "end"), "state", "booking", ("created_at", "offered_at"))
+    readonly_fields = flatten(fields)
+    actions = ["remove_entries"]
+
+    @admin.display(description=_("when"), ordering="start")
+    def when(self, entry):
+        return formats.booking_span(entry.start, entry.end, timezone.get_current_timezone())
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # removed through the action, which keeps the line and the offers right
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not request.user.is_staff:
+            actions.pop("remove_entries", None)
+        return actions
+
+    @admin.action(description=_("Remove from the waitlist"))
+    def remove_entries(self, request, queryset):
+        removed = 0
+        for entry in queryset.select_related("resource", "user", "booking"):
+            try:
+                waitlist.waitlist_leave(entry=entry, by=request.user)
+            except BookingError:
+                continue  # not open any more: nothing to remove
+            removed += 1
+        messages.success(
+            request, ngettext("%(count)d entry removed.", "%(count)d entries removed.", removed) % {"count": removed}
         )

@@ -6,6 +6,7 @@ class BookingsConfig(AppConfig):
     verbose_name = "Bookings"
 
     def ready(self):
-        from bookings import timeline
+        from bookings import timeline, waitlist
 
         timeline.connect()
+        waitlist.connect()  # time_freed → the waitlist's offer task, on commit

@@ -195,3 +195,22 @@ InvalidExtension = _error(
 BookingChanged = _error(
     "BookingChanged", "booking_changed", _("This booking was changed meanwhile: look at it again and retry.")
 )
+
+# The waitlist (bookings.waitlist).
+WaitlistSlotFree = _error(
+    "WaitlistSlotFree", "waitlist_slot_free", _("This time is free: book it instead of waiting for it.")
+)
+WaitlistFull = _error(
+    "WaitlistFull",
+    "waitlist_full",
+    ngettext_lazy(
+        "You may wait for at most %(limit)s time at once: leave another waitlist first.",
+        "You may wait for at most %(limit)s times at once: leave another waitlist first.",
+        "limit",
+    ),
+)
+WaitlistEntryGone = _error("WaitlistEntryGone", "waitlist_entry_gone", _("This waitlist entry is not open any more."))
+OfferStale = _error("OfferStale", "offer_stale", _("This offer is not open any more."))
+OfferLapsed = _error(
+    "OfferLapsed", "offer_lapsed", _("This offer was not taken in time: it has gone to the next person waiting.")
+)

@@ -312,7 +312,7 @@ def ical_status(status: str) -> str:
     """The iCalendar STATUS of a booking's status."""
     if status in _CANCELLED:
         return "CANCELLED"
-    if status == BookingStatus.PENDING:
+    if status in (BookingStatus.PENDING, BookingStatus.HELD):  # held: a waitlist offer not yet taken
         return "TENTATIVE"
     return "CONFIRMED"
 

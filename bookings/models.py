@@ -221,11 +221,20 @@ class BookingStatus(models.TextChoices):
     CANCELLED = "cancelled", pgettext_lazy("booking status", "cancelled")
     REJECTED = "rejected", pgettext_lazy("booking status", "rejected")
     OVERDUE = "overdue", pgettext_lazy("booking status", "overdue")
+    # Offered to the first waiter of the waitlist (bookings.waitlist): theirs until held_until, to take or decline.
+    HELD = "held", pgettext_lazy("booking status", "held for you")
 
 
 # Statuses that hold their time: the exclusion constraint covers exactly these. An overdue
 # booking still holds its item (and, for new bookings, everything after it: bookings.availability).
-LIVE_STATUSES = (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.ACTIVE, BookingStatus.OVERDUE)
+# A held booking (a waitlist offer) holds its time too: nobody else may book it, and its holder's quota counts it.
+LIVE_STATUSES = (
+    BookingStatus.PENDING,
+    BookingStatus.CONFIRMED,
+    BookingStatus.ACTIVE,
+    BookingStatus.OVERDUE,
+    BookingStatus.HELD,
+)
 LIVE_Q = Q(status__in=LIVE_STATUSES)
 
 
@@ -271,6 +280,8 @@ class Booking(models.Model):
         related_name="bookings",
         verbose_name=_("series"),
     )
+    # Set on a held booking (a waitlist offer): taken by then, or it lapses and goes to the next waiter.
+    held_until = models.DateTimeField(_("held until"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -290,6 +301,8 @@ class Booking(models.Model):
             models.Index(fields=["status", "end"], condition=LIVE_Q, name="booking_live_status_end"),
             models.Index(fields=["status", "check_in_deadline"], condition=LIVE_Q, name="booking_live_status_deadline"),
             models.Index(fields=["user", "start"], name="booking_user_start"),
+            # The lapse sweep reads held bookings only (bookings.waitlist).
+            models.Index(fields=["held_until"], condition=Q(status="held"), name="booking_held_until"),
         ]
 
     def __str__(self):
@@ -308,10 +321,15 @@ REASON_RETURNED_LATE = gettext_noop("returned late")
 # Rescheduled (bookings.reschedule): the history row of an extension or a move (from and to status may be equal).
 REASON_EXTENDED = gettext_noop("extended")
 REASON_MOVED = gettext_noop("moved")
+# The waitlist (bookings.waitlist): an offer declined by its holder, or not taken in time.
+REASON_OFFER_DECLINED = gettext_noop("offer declined")
+REASON_OFFER_LAPSED = gettext_noop("offer not taken in time")
 SYSTEM_REASONS = frozenset(
     {
         REASON_EXTENDED,
         REASON_MOVED,
+        REASON_OFFER_DECLINED,
+        REASON_OFFER_LAPSED,
         REASON_START_TIME,
         REASON_END_TIME,
         REASON_NO_CHECK_IN,
@@ -738,8 +756,8 @@ class BookingSeries(models.Model):
 class ResourceDayVersion(models.Model):
     """How often the bookings of one resource on one site-zone day have changed.
 
-    Bumped (one upsert) in the transaction of every booking change that touches
-    the day; the day timeline picture is cached under these numbers, so a day
+    Bumped (one upsert) once every booking change that touches the day has
+    committed (bookings.timeline); the day timeline picture is cached under these numbers, so a day
     whose numbers are unchanged is never drawn twice.
     """
 
@@ -754,3 +772,63 @@ class ResourceDayVersion(models.Model):
 
     def __str__(self):
         return f"{self.resource_id} {self.day}: {self.version}"
+
+
+# --- The waitlist (bookings.waitlist) -----------------------------------------------
+
+
+class WaitlistState(models.TextChoices):
+    WAITING = "waiting", pgettext_lazy("waitlist entry", "waiting")
+    OFFERED = "offered", pgettext_lazy("waitlist entry", "offered")
+    TAKEN = "taken", pgettext_lazy("waitlist entry", "taken")
+    DECLINED = "declined", pgettext_lazy("waitlist entry", "declined")
+    LAPSED = "lapsed", pgettext_lazy("waitlist entry", "lapsed")
+    LEFT = "left", pgettext_lazy("waitlist entry", "left")
+
+
+# Entries still in line: waiting, or holding an offer.
+OPEN_WAITLIST_STATES = (WaitlistState.WAITING, WaitlistState.OFFERED)
+
+
+class WaitlistEntry(models.Model):
+    """A user waits for [start, end) of a resource, taken when they asked; first come, first offered.
+
+    When the whole interval is bookable again, the first waiting entry gets a held
+    booking (`booking`, status held) for WAITLIST_HOLD_MINUTES to take or decline.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="waitlist_entries")
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    state = models.CharField(_("state"), max_length=16, choices=WaitlistState.choices, default=WaitlistState.WAITING)
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="waitlist_entries",
+        verbose_name=_("offered booking"),
+    )
+    created_at = models.DateTimeField(_("joined at"))
+    offered_at = models.DateTimeField(_("offered at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("waitlist entry")
+        verbose_name_plural = _("waitlist entries")
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="waitlist_start_before_end"),
+            # One place in line per user and interval: a second tap does not queue twice.
+            models.UniqueConstraint(
+                fields=["user", "resource", "start", "end"],
+                condition=Q(state__in=OPEN_WAITLIST_STATES),
+                name="waitlist_one_open_per_interval",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["resource", "created_at"], condition=Q(state="waiting"), name="waitlist_waiting_line"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.resource} {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} ({self.state})"

@@ -40,7 +40,7 @@ from bookings.models import (
     QuotaRule,
     Resource,
 )
-from bookings.signals import access_request_changed
+from bookings.signals import access_request_changed, time_freed
 from core.models import User
 from core.telegram_membership import is_chat_member
 
@@ -412,6 +412,25 @@ def closure_create(
             )
             cancelled.append(booking)
     return closure, cancelled, running
+
+
+def closure_delete(*, closure: Closure, by: User, now: datetime | None = None) -> None:
+    """Staff lift a closure: it is deleted, and its time on each resource it covered is free again
+    (time_freed, so whoever waits for it there is offered it: bookings.waitlist)."""
+    require_staff(by)
+    now = now or timezone.now()
+    with transaction.atomic():
+        if closure.resource_id:
+            resource_ids = [closure.resource_id]
+        else:
+            covered = Resource.objects.filter(is_active=True)
+            if closure.category:
+                covered = covered.filter(category=closure.category)
+            resource_ids = list(covered.values_list("pk", flat=True))
+        start, end = closure.start, closure.end
+        closure.delete()
+        for resource_id in resource_ids:
+            time_freed.send(sender=Closure, resource_id=resource_id, start=start, end=end, at=now)
 
 
 def _closed_reason(closure, user):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from bookings import availability, errors, formats, policies, rules
 from bookings.actions import FROM_STATUSES, Action, require, require_staff
 from bookings.models import (
+    LIVE_STATUSES,
     REASON_END_TIME,
     REASON_NO_CHECK_IN,
     REASON_NOT_APPROVED,
@@ -41,6 +42,7 @@ from bookings.signals import (
     resource_out_of_service,
     resource_problem_reported,
     suspension_changed,
+    time_freed,
 )
 from core.models import User
 
@@ -63,6 +65,7 @@ def booking_create(
     pool_request: PoolRequest | None = None,
     chat_ids: set[int] | None = None,
     series=None,
+    held_until: datetime | None = None,
 ) -> Booking:
     """Book `resource` for `user` from start to end, or raise a BookingError.
 
@@ -79,6 +82,7 @@ def booking_create(
     `pool_request` and `chat_ids`: set by bookings.pools.pool_book, which books
     each unit through here inside its own transaction (memberships asked before it).
     `series`: set by bookings.series, which books each occurrence through here.
+    `held_until`: set by bookings.waitlist, whose offer is a booking held (status held) until then.
     """
     now = now or timezone.now()
     rules.validate_booking_times(resource, start, end, now=now)
@@ -88,6 +92,8 @@ def booking_create(
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     blocked_until = end + resource.buffer
     status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.CONFIRMED
+    if held_until is not None:
+        status = BookingStatus.HELD  # a waitlist offer; taking it makes it pending or confirmed
     if chat_ids is None:
         chat_ids = policies.user_chat_memberships(user=user, resources=[resource])  # may ask Telegram: no lock held
     try:
@@ -121,6 +127,7 @@ def booking_create(
                 note=note or "",
                 pool_request=pool_request,
                 series=series,
+                held_until=held_until,
             )
             _record([booking], from_status="", to_status=status, by=user, reason="", at=now, receipt=receipt)
     except IntegrityError as exc:
@@ -256,17 +263,23 @@ def booking_return(*, booking: Booking, by: User, now: datetime | None = None) -
     # The end only ever moves earlier; a booking checked in early and returned
     # before its start keeps a minimal one-minute span (start < end holds).
     end = min(booking.end, max(now, booking.start + timedelta(minutes=1)))
-    return _transition(
-        booking,
-        allowed_from=(BookingStatus.ACTIVE,),
-        to_status=BookingStatus.COMPLETED,
-        by=by,
-        reason=REASON_RETURNED_EARLY if end < booking.end else "",
-        now=now,
-        end=end,
-        blocked_until=end + buffer,
-        returned_at=now,
-    )
+    old_blocked_until = booking.blocked_until
+    with transaction.atomic():
+        returned = _transition(
+            booking,
+            allowed_from=(BookingStatus.ACTIVE,),
+            to_status=BookingStatus.COMPLETED,
+            by=by,
+            reason=REASON_RETURNED_EARLY if end < booking.end else "",
+            now=now,
+            end=end,
+            blocked_until=end + buffer,
+            returned_at=now,
+        )
+        if returned.blocked_until < old_blocked_until:
+            # Returned early: the rest of its time (the waitlist's offer) is free again.
+            _time_freed(returned.resource_id, returned.blocked_until, old_blocked_until, now)
+    return returned
 
 
 # --- Scheduled transitions (called by the Celery sweeps) ---------------------
@@ -452,6 +465,19 @@ def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True, s
             receipt=receipt,
             summarised=summarised,
         )
+    if from_status in LIVE_STATUSES and to_status in FREEING_STATUSES:
+        for b in bookings:
+            _time_freed(b.resource_id, b.start, b.blocked_until, at)
+
+
+# A live booking moved to one of these gave its time back (cancelled, rejected, a no-show or unapproved expiry,
+# an offer declined or lapsed); a completed one gives back only what an early return frees (booking_return).
+FREEING_STATUSES = (BookingStatus.CANCELLED, BookingStatus.REJECTED, BookingStatus.EXPIRED)
+
+
+def _time_freed(resource_id, start, end, at):
+    """time_freed for [start, end) of a resource, in the caller's transaction (the waitlist offers it on commit)."""
+    time_freed.send(sender=Booking, resource_id=resource_id, start=start, end=end, at=at)
 
 
 def resource_aliases_set(*, resource: Resource, aliases: list[str]) -> list[ResourceAlias]:

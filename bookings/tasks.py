@@ -10,7 +10,7 @@ import logging
 
 from celery import shared_task
 
-from bookings import services
+from bookings import services, waitlist
 from core import tasknames
 
 logger = logging.getLogger(__name__)
@@ -48,3 +48,20 @@ def expire_unapproved():
 @shared_task(name=tasknames.MARK_OVERDUE, **SWEEP_OPTIONS)
 def mark_overdue():
     return _run("mark_overdue", services.bookings_mark_overdue)
+
+
+@shared_task(name=tasknames.WAITLIST_OFFER, **SWEEP_OPTIONS)
+def waitlist_offer(resource_id):
+    """Queued on commit of a change that freed time on the resource (bookings.waitlist)."""
+    offers = waitlist.waitlist_offer_resource(resource_id=resource_id)
+    if offers:
+        logger.info("waitlist_offer: %d offer(s) on resource %s", len(offers), resource_id)
+    return len(offers)
+
+
+@shared_task(name=tasknames.WAITLIST_SWEEP, **SWEEP_OPTIONS)
+def waitlist_sweep():
+    done = waitlist.waitlist_sweep()
+    if any(done.values()):
+        logger.info("waitlist_sweep: %s", done)
+    return done

@@ -42,6 +42,7 @@ from bot.handlers import (
     start,
     sticker,
     timeline,
+    waitlist,
 )
 from bot.handlers import series as series_handlers
 from bot.handlers import settings as settings_handlers
@@ -70,6 +71,7 @@ AREAS = (
     series_handlers,
     feeds,
     timeline,
+    waitlist,
 )
 FLOOD_GROUP = -1
 

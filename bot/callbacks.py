@@ -31,6 +31,8 @@ from core.callbacks import (
     RESOURCE_OUT_OF_SERVICE,
     SERIES_EXTEND,
     SUSPENSION_LIFT,
+    WAITLIST_DECLINE,
+    WAITLIST_TAKE,
     InvalidCallback,
 )
 
@@ -142,6 +144,9 @@ TIMELINE_CATEGORY = "tlc"
 TIMELINE_POOL = "tlp"
 TIMELINE_FREE = "tlf"
 TIMELINE_ADMINS = "tla"
+# The waitlist (bot.handlers.waitlist): Notify me when free (resource, start, length), Remove (an entry).
+WAITLIST_JOIN = "wjn"
+WAITLIST_LEAVE = "wlv"
 
 ARGUMENTS = {
     MENU: (),
@@ -219,6 +224,11 @@ ARGUMENTS = {
     TIMELINE_POOL: (ID, DAY),  # pool, day
     TIMELINE_FREE: (MOMENT, MINUTES, DAY),  # the /free search (start, length), the day shown
     TIMELINE_ADMINS: (DAY,),
+    # The waitlist: join (resource, start, length), leave (entry); the offer's Take it / No thanks (held booking).
+    WAITLIST_JOIN: (ID, MOMENT, MINUTES),
+    WAITLIST_LEAVE: (ID,),
+    WAITLIST_TAKE: (ID,),
+    WAITLIST_DECLINE: (ID,),
 }
 
 

@@ -842,3 +842,45 @@ def timeline_more(count):
 
 def timeline_caption(title, zone_name):
     return f"🖼 <b>{escape(title)}</b>\n{escape(timeline_zone_line(zone_name))}"
+
+
+# --- The waitlist (bot.handlers.waitlist) --------------------------------------------
+
+NOTIFY_ME = gettext_lazy("🔔 Notify me when free")
+WAITLIST_TITLE = gettext_lazy("<b>Waiting for</b>")
+WAITLIST_REMOVE = gettext_lazy("Remove")
+WAITLIST_LEFT = gettext_lazy("Removed from the waitlist.")
+TAKE_IT = gettext_lazy("Take it")
+NO_THANKS = gettext_lazy("No thanks")
+
+
+def waitlist_joined(resource_name, when_text, hold_minutes):
+    return _(
+        "🔔 You are on the waitlist for <b>%(name)s</b>, %(when)s. If it becomes free, I will hold it for you "
+        "for %(minutes)s and ask whether you take it."
+    ) % {"name": escape(resource_name), "when": when_text, "minutes": format_minutes(hold_minutes)}
+
+
+def waitlist_line(entry, zone):
+    line = f"{escape(entry.resource.name)}, {when(entry.start, entry.end, zone)}"
+    if entry.booking_id and entry.booking and entry.booking.held_until:
+        line += " — " + _("held for you until %(time)s") % {"time": clock(entry.booking.held_until, zone)}
+    return line
+
+
+def waitlist_remove_button_label(entry, zone):
+    return _("Remove: %(name)s, %(when)s") % {"name": entry.resource.name, "when": when(entry.start, entry.end, zone)}
+
+
+def offer_taken(booking, zone, pending):
+    what = {"name": escape(booking.resource.name), "when": when(booking.start, booking.end, zone)}
+    if pending:
+        return _("⏳ Taken: <b>%(name)s</b>, %(when)s. An admin will approve or reject it; I will let you know.") % what
+    return _("✅ Taken: <b>%(name)s</b>, %(when)s. It is yours.") % what
+
+
+def offer_declined(booking, zone):
+    return _("You let <b>%(name)s</b>, %(when)s go: it is offered to the next person waiting.") % {
+        "name": escape(booking.resource.name),
+        "when": when(booking.start, booking.end, zone),
+    }

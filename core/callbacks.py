@@ -41,6 +41,9 @@ SERIES_EXTEND = "sxt"
 BOOKING_EXTEND = "ext"
 # Add to calendar on a booking's receipt: the bot sends that booking as an .ics file (a booking id).
 BOOKING_ICS = "ics"
+# The waitlist's offer message (a held booking id): Take it, No thanks.
+WAITLIST_TAKE = "wtk"
+WAITLIST_DECLINE = "wdc"
 
 
 class InvalidCallback(ValueError):

@@ -2,7 +2,8 @@
 
 Each status sweep has its own queue (`active`, `completed`, `expired`, `overdue`), as
 operators of the original system expect, and message delivery has
-`notifications`; anything unrouted goes to `default`. Beat's schedule is
+`notifications`; waitlist offers have `waitlist` (so an offer is not stuck behind a
+burst of sends); anything unrouted goes to `default`. Beat's schedule is
 CELERY_BEAT_SCHEDULE in settings, with the interval SWEEP_INTERVAL_SECONDS.
 """
 
@@ -36,7 +37,7 @@ class SlotbotTask(Task):
 app = Celery("core", task_cls=SlotbotTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-QUEUES = ("default", "active", "completed", "expired", "overdue", "notifications")
+QUEUES = ("default", "active", "completed", "expired", "overdue", "notifications", "waitlist")
 app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
 app.conf.task_default_queue = "default"
 app.conf.task_default_routing_key = "default"
@@ -47,6 +48,8 @@ app.conf.task_routes = {
     tasknames.EXPIRE_NO_SHOWS: {"queue": "expired"},
     tasknames.EXPIRE_UNAPPROVED: {"queue": "expired"},
     tasknames.NOTIFICATIONS_PATTERN: {"queue": "notifications"},
+    tasknames.WAITLIST_OFFER: {"queue": "waitlist"},
+    tasknames.WAITLIST_SWEEP: {"queue": "waitlist"},
 }
 app.autodiscover_tasks()
 

@@ -294,6 +294,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_INTERVAL_SECONDS,
         "options": _SWEEP_OPTIONS,
     },
+    # The waitlist's safety net: lapse held offers past their time, offer what is free, drop past entries.
+    "bookings-waitlist-sweep": {
+        "task": tasknames.WAITLIST_SWEEP,
+        "schedule": SWEEP_INTERVAL_SECONDS,
+        "options": _SWEEP_OPTIONS,
+    },
     "notifications-overdue-reminders": {
         "task": tasknames.CREATE_OVERDUE_REMINDERS,
         "schedule": SWEEP_INTERVAL_SECONDS,
@@ -382,6 +388,11 @@ SUSPENSION_DAYS = env_int("SUSPENSION_DAYS", 7, minimum=1)
 # before its last occurrence that it ends (with an Extend series button).
 SERIES_MAX_OCCURRENCES = env_int("SERIES_MAX_OCCURRENCES", 52, minimum=1)
 SERIES_ENDING_NOTICE_DAYS = env_int("SERIES_ENDING_NOTICE_DAYS", 7, minimum=1)
+# --- The waitlist (bookings.waitlist) ---------------------------------------------
+# A user may wait for at most WAITLIST_MAX_ENTRIES intervals at once; an offer
+# (a held booking) is theirs for WAITLIST_HOLD_MINUTES, then the next waiter's.
+WAITLIST_MAX_ENTRIES = env_int("WAITLIST_MAX_ENTRIES", 5, minimum=1)
+WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 10, minimum=1)
 # Admin alerts that arrive within this window are sent as one digest message.
 ADMIN_DIGEST_SECONDS = env_int("ADMIN_DIGEST_SECONDS", 10, minimum=1)
 

@@ -9,6 +9,9 @@ COMPLETE_ENDED = "bookings.tasks.complete_ended"
 EXPIRE_NO_SHOWS = "bookings.tasks.expire_no_shows"
 EXPIRE_UNAPPROVED = "bookings.tasks.expire_unapproved"
 MARK_OVERDUE = "bookings.tasks.mark_overdue"
+# The waitlist: offer freed time to the first waiter (on commit of the freeing change), and its sweep.
+WAITLIST_OFFER = "bookings.tasks.waitlist_offer"
+WAITLIST_SWEEP = "bookings.tasks.waitlist_sweep"
 
 DELIVER = "notifications.tasks.deliver"
 FAN_OUT = "notifications.tasks.fan_out"

@@ -127,3 +127,12 @@ def for_resource_admins(resource_id):
 def for_series_ending(series):
     """Extend series, on the "your series ends soon" message (the bot re-checks the press)."""
     return _one_button(_("Extend series"), callbacks.SERIES_EXTEND, series.pk)
+
+
+def for_waitlist_offer(booking):
+    """Take it / No thanks under a waitlist offer (the bot re-checks that the presser holds it)."""
+    row = [
+        {"text": _("Take it"), "callback_data": callbacks.encode(callbacks.WAITLIST_TAKE, booking.pk)},
+        {"text": _("No thanks"), "callback_data": callbacks.encode(callbacks.WAITLIST_DECLINE, booking.pk)},
+    ]
+    return {"inline_keyboard": [row]}

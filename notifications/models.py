@@ -51,6 +51,9 @@ class NotificationKind(models.TextChoices):
     SERIES_ENDING = "series_ending", pgettext_lazy("notification kind", "series ends soon")
     EXTENDED = "extended", pgettext_lazy("notification kind", "booking extended")
     MOVED = "moved", pgettext_lazy("notification kind", "booking moved")
+    # The waitlist (bookings.waitlist): the offer of a freed slot (Take it / No thanks), and its lapse.
+    WAITLIST_OFFER = "waitlist_offer", pgettext_lazy("notification kind", "waitlist: slot offered")
+    WAITLIST_LAPSED = "waitlist_lapsed", pgettext_lazy("notification kind", "waitlist: offer lapsed")
     # To the admin group.
     ADMIN_PROBLEM = "admin_problem", pgettext_lazy("notification kind", "admin: problem reported")
     ADMIN_APPROVAL = "admin_approval", pgettext_lazy("notification kind", "admin: approval needed")

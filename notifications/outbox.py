@@ -44,11 +44,16 @@ _USER_KINDS = {
     (BookingStatus.ACTIVE, BookingStatus.COMPLETED): NotificationKind.COMPLETED,
     (BookingStatus.ACTIVE, BookingStatus.OVERDUE): NotificationKind.OVERDUE,
     (BookingStatus.OVERDUE, BookingStatus.COMPLETED): NotificationKind.COMPLETED,
+    # The waitlist: a held booking is the offer (exactly once: its dedupe key); not taken in time, it lapsed.
+    # Taking or declining it is answered where the holder pressed.
+    ("", BookingStatus.HELD): NotificationKind.WAITLIST_OFFER,
+    (BookingStatus.HELD, BookingStatus.EXPIRED): NotificationKind.WAITLIST_LAPSED,
 }
 # The receipt of a new booking, the kind a held row has.
 _RECEIPT_KINDS = (_USER_KINDS[("", BookingStatus.CONFIRMED)], _USER_KINDS[("", BookingStatus.PENDING)])
 _ADMIN_KINDS = {
     ("", BookingStatus.PENDING): NotificationKind.ADMIN_APPROVAL,
+    (BookingStatus.HELD, BookingStatus.PENDING): NotificationKind.ADMIN_APPROVAL,  # a taken offer that needs approval
     (BookingStatus.CONFIRMED, BookingStatus.EXPIRED): NotificationKind.ADMIN_NO_SHOW,
     (BookingStatus.ACTIVE, BookingStatus.OVERDUE): NotificationKind.ADMIN_OVERDUE,
 }

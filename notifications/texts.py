@@ -478,6 +478,29 @@ def _series_ending(notification, now):
     return text, keyboards.for_series_ending(found)
 
 
+def _waitlist_offer(notification, now):
+    booking = notification.booking
+    if booking.status != BookingStatus.HELD or booking.held_until is None or booking.held_until <= now:
+        return None  # taken, declined or lapsed before its turn came
+    text = _("🔔 Free now: %(resource)s, %(when)s. It is held for you until %(time)s: take it?") % {
+        "resource": _resource(booking),
+        "when": _when(booking),
+        "time": _time(booking.held_until),
+    }
+    if booking.resource.requires_approval:
+        text += "\n" + _("Taken, it waits for an admin's approval.")
+    return text, keyboards.for_waitlist_offer(booking)
+
+
+def _waitlist_lapsed(notification, now):
+    booking = notification.booking
+    text = _("⌛ The offer of %(resource)s for %(when)s was not taken in time: it went to the next person waiting.") % {
+        "resource": _resource(booking),
+        "when": _when(booking),
+    }
+    return text, None
+
+
 _RENDERERS = {
     NotificationKind.CONFIRMED: _confirmed,
     NotificationKind.PENDING: _pending,
@@ -508,4 +531,6 @@ _RENDERERS = {
     NotificationKind.SERIES_ENDING: _series_ending,
     NotificationKind.EXTENDED: _extended,
     NotificationKind.MOVED: _moved,
+    NotificationKind.WAITLIST_OFFER: _waitlist_offer,
+    NotificationKind.WAITLIST_LAPSED: _waitlist_lapsed,
 }

@@ -43,8 +43,8 @@ URGENT_KINDS = frozenset(
         NotificationKind.ADMIN_APPROVAL.value,  # unapproved by its start, the booking expires
         NotificationKind.ADMIN_ACCESS_REQUEST.value,
         NotificationKind.ADMIN_OVERDUE.value,
-        "series_ending",  # extend before the last occurrence
-        "waitlist_offer",  # take the freed slot before the offer lapses
+        NotificationKind.SERIES_ENDING.value,  # extend before the last occurrence
+        NotificationKind.WAITLIST_OFFER.value,  # take the freed slot before the offer lapses
     }
 )
 

@@ -39,6 +39,11 @@ DOMAIN_ERROR_STATUS = {
     errors.SeriesNothingToCancel: status.HTTP_409_CONFLICT,
     errors.SeriesNothingToExtend: status.HTTP_409_CONFLICT,
     errors.BookingChanged: status.HTTP_409_CONFLICT,
+    errors.WaitlistSlotFree: status.HTTP_409_CONFLICT,
+    errors.WaitlistFull: status.HTTP_409_CONFLICT,
+    errors.WaitlistEntryGone: status.HTTP_409_CONFLICT,
+    errors.OfferStale: status.HTTP_409_CONFLICT,
+    errors.OfferLapsed: status.HTTP_409_CONFLICT,
 }
 
 # DRF names a refused permission "permission_denied"; the API uses the

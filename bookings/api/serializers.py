@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from bookings import errors, policies, pools, rules, selectors
+from bookings import errors, policies, pools, rules, selectors, waitlist
 from bookings.models import (
     AccessRequest,
     Booking,
@@ -28,6 +28,7 @@ from bookings.models import (
     Resource,
     ResourceKind,
     Suspension,
+    WaitlistEntry,
 )
 from bookings.rules import site_zone
 from bookings.selectors import Action
@@ -292,7 +293,8 @@ class BookingActionsField(serializers.Field):
     def to_representation(self, booking):
         request = self.context.get("request")
         user = request.user if request else None
-        return [a.value for a in selectors.booking_actions(booking=booking, user=user)]
+        actions = [a.value for a in selectors.booking_actions(booking=booking, user=user)]
+        return actions + waitlist.offer_actions(booking=booking, user=user)  # take / decline of a held offer
 
 
 class BookingSerializer(serializers.ModelSerializer):
@@ -300,7 +302,7 @@ class BookingSerializer(serializers.ModelSerializer):
     actions = BookingActionsField(
         help_text=_(
             "What the requesting user may do with this booking now: check_in, return (POST finish), "
-            "cancel, approve, reject. More codes may be added."
+            "cancel, approve, reject; take, decline (a held waitlist offer). More codes may be added."
         )
     )
     start = SiteDateTimeField()
@@ -308,6 +310,9 @@ class BookingSerializer(serializers.ModelSerializer):
     check_in_deadline = SiteDateTimeField(allow_null=True)
     checked_in_at = SiteDateTimeField(allow_null=True)
     returned_at = SiteDateTimeField(allow_null=True)
+    held_until = SiteDateTimeField(
+        allow_null=True, help_text=_("A held booking (a waitlist offer): take it by then, or it goes to the next.")
+    )
     created_at = SiteDateTimeField()
 
     class Meta:
@@ -324,6 +329,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "check_in_deadline",
             "checked_in_at",
             "returned_at",
+            "held_until",
             "created_at",
             "series",
             "actions",
@@ -583,3 +589,37 @@ class SeriesSerializer(serializers.ModelSerializer):
 class SeriesResultSerializer(serializers.Serializer):
     series = SeriesSerializer(allow_null=True, help_text=_("The series made; null for a preview."))
     occurrences = OccurrenceSerializer(many=True)
+
+
+# --- The waitlist (bookings.waitlist) ------------------------------------------------
+
+
+class WaitlistJoinSerializer(serializers.Serializer):
+    resource = ResourceRefField(help_text=_("The id of the resource."))
+    start = SiteDateTimeField(help_text=_("ISO 8601; without an offset, read in the site's time zone."))
+    end = SiteDateTimeField(help_text=_("ISO 8601; must be after start."))
+
+
+class WaitlistEntrySerializer(serializers.ModelSerializer):
+    resource_name = serializers.CharField(source="resource.name", read_only=True)
+    start = SiteDateTimeField()
+    end = SiteDateTimeField()
+    created_at = SiteDateTimeField()
+    offered_at = SiteDateTimeField(allow_null=True)
+    held_until = SiteDateTimeField(source="booking.held_until", allow_null=True, default=None)
+
+    class Meta:
+        model = WaitlistEntry
+        fields = [
+            "id",
+            "resource",
+            "resource_name",
+            "start",
+            "end",
+            "state",
+            "booking",
+            "held_until",
+            "created_at",
+            "offered_at",
+        ]
+        read_only_fields = fields

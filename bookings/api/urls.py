@@ -27,6 +27,7 @@ router.register("suspensions", views.SuspensionViewSet, basename="suspension")
 router.register("pools", views.PoolViewSet, basename="pool")
 router.register("pool-requests", views.PoolRequestViewSet, basename="pool-request")
 router.register("series", views.SeriesViewSet, basename="series")
+router.register("waitlist", views.WaitlistViewSet, basename="waitlist")
 
 urlpatterns = [
     *router.urls,

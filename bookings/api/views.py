@@ -15,7 +15,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import policies, pools, reschedule, selectors, series, services
+from bookings import policies, pools, reschedule, selectors, series, services, waitlist
 from bookings.api import serializers as s
 from bookings.api.errors import error_body
 from bookings.api.pagination import BoundedLimitOffsetPagination
@@ -42,7 +42,10 @@ ERROR_DESCRIPTIONS = {
         "(code quota_exceeded: which limit, the usage, when it resets), or an access request is already open "
         "(access_request_pending); fewer units of a pool are free than asked (not_enough_units); "
         "an occurrence of an all-or-nothing series is refused (series_conflict, with `occurrences`), no occurrence "
-        "can be booked (series_nothing_free), cancelled (series_nothing_to_cancel) or added (series_nothing_to_extend)."
+        "can be booked (series_nothing_free), cancelled (series_nothing_to_cancel) or added "
+        "(series_nothing_to_extend); the waitlist: the time is free (waitlist_slot_free), too many entries "
+        "(waitlist_full), the entry is not open (waitlist_entry_gone), the offer is not open (offer_stale) "
+        "or was not taken in time (offer_lapsed)."
     ),
 }
 
@@ -315,6 +318,32 @@ class BookingViewSet(viewsets.GenericViewSet):
     def move(self, request, pk):
         return self._transition(request, pk, reschedule.booking_move, **parse(s.MoveSerializer, request.data))
 
+    @extend_schema(
+        summary="Take a held waitlist offer",
+        description=(
+            "The holder only: held → confirmed, or pending when the resource needs approval. Refusals: "
+            "not_allowed (403: not the holder), offer_lapsed (409: not taken in time, gone to the next waiter), "
+            "offer_stale (409: declined or taken already)."
+        ),
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={200: s.BookingDetailSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk):
+        return self._transition(request, pk, waitlist.offer_take)
+
+    @extend_schema(
+        summary="Decline a held waitlist offer",
+        description="The holder only: held → cancelled; the time is offered to the next waiter. Refusals as take.",
+        parameters=[ID_PARAMETER],
+        request=None,
+        responses={200: s.BookingDetailSerializer, **error_responses(401, 403, 404, 409)},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk):
+        return self._transition(request, pk, waitlist.offer_decline)
+
     def _booking(self, request, pk):
         booking = selectors.booking_get(booking_id=int(pk), user=request.user)
         if booking is None:
@@ -324,6 +353,50 @@ class BookingViewSet(viewsets.GenericViewSet):
     def _transition(self, request, pk, service, **arguments):
         booking = service(booking=self._booking(request, pk), by=request.user, **arguments)
         return Response(s.BookingDetailSerializer(booking, context={"request": request}).data)
+
+
+class WaitlistViewSet(viewsets.GenericViewSet):
+    """The user's own waitlist entries: join when a time is taken, list, leave."""
+
+    serializer_class = s.WaitlistEntrySerializer
+    lookup_value_regex = ID_PATTERN
+
+    @extend_schema(
+        summary="My waitlist entries (waiting, or holding an offer), soonest first",
+        responses={200: s.WaitlistEntrySerializer(many=True), **error_responses(401)},
+    )
+    def list(self, request):
+        entries = waitlist.user_waitlist(user=request.user)
+        return Response(s.WaitlistEntrySerializer(entries, many=True).data)
+
+    @extend_schema(
+        summary="Join the waitlist for a taken time",
+        description=(
+            "When any of the time becomes free and the whole interval is bookable, the first waiter is offered it: "
+            "a booking in status `held` until `held_until` (WAITLIST_HOLD_MINUTES), to take or decline "
+            "(POST /api/bookings/{id}/take/ or /decline/). Joining the same interval again answers the same entry. "
+            "Refusals: waitlist_slot_free (409: the time is free, book it), waitlist_full (409: "
+            "WAITLIST_MAX_ENTRIES reached), not_permitted (403), and the booking rules' codes (400)."
+        ),
+        request=s.WaitlistJoinSerializer,
+        responses={201: s.WaitlistEntrySerializer, **error_responses(400, 401, 403, 409)},
+    )
+    def create(self, request):
+        entry = waitlist.waitlist_join(user=request.user, **parse(s.WaitlistJoinSerializer, request.data))
+        return Response(s.WaitlistEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Leave the waitlist",
+        description="An entry holding an offer declines it. Refusal: waitlist_entry_gone (409: not open any more).",
+        parameters=[ID_PARAMETER],
+        responses={204: None, **error_responses(401, 404, 409)},
+    )
+    def destroy(self, request, pk):
+        entry = waitlist.waitlist_entry_get(entry_id=int(pk), user=request.user)
+        if entry is None:
+            raise exceptions.NotFound()
+        waitlist.waitlist_leave(entry=entry, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AccessRequestViewSet(viewsets.GenericViewSet):

@@ -17,7 +17,7 @@ from bookings.models import BookingStatus
 from bot import callbacks as cb
 from bot import keyboards, texts
 from bot.calendar import first_and_last_day, month_keyboard, month_of
-from bot.handlers import access, browse, series
+from bot.handlers import access, browse, series, waitlist
 from bot.handlers.base import Expired, Screen, paginate, reply, view_only
 from bot.handlers.my import action_buttons
 from bot.parsing import MAX_DURATION, BookSyntaxError, parse_book, parse_series
@@ -201,6 +201,8 @@ def alternatives(actor, resource, start, end):
         [cb.button(f"{other.name}: {texts.when(start, end, actor.zone)}", cb.CONFIRM, other.pk, start, minutes)]
         for other in others
     ]
+    # Or wait for this very time: the waitlist offers it when it is free again.
+    rows.append([waitlist.join_button(resource, start, end)])
     rows.append(keyboards.back(cb.CALENDAR, resource.pk, month_of(start.astimezone(actor.zone).date())))
     return Screen(texts.slot_taken(bool(same or others)), rows, notice=str(errors.SlotTaken.default_message))
 

@@ -28,7 +28,10 @@ def my_bookings(actor, page=0):
     history = selectors.user_booking_history(user=actor.user, limit=HISTORY_SHOWN)
     quotas = policies.user_quota_usage(user=actor.user)
     standing = loans.standing_lines(actor.user, actor.zone)  # strikes and any suspension
-    if not upcoming and not history:
+    from bot.handlers import waitlist  # it re-renders this screen after Remove
+
+    waiting_lines, waiting_rows = waitlist.my_section(actor) if page == 0 else ([], [])
+    if not upcoming and not history and not waiting_lines:
         text = "\n".join([*standing, str(texts.NO_BOOKINGS)])
         if quotas:
             text += "\n\n" + "\n".join([str(texts.QUOTAS_TITLE)] + [texts.quota_line(u) for u in quotas])
@@ -53,7 +56,7 @@ def my_bookings(actor, page=0):
         from bot.handlers import pools  # pools imports this module's action_buttons
 
         pool_lines, pool_rows = pools.my_section(actor)
-        lines, rows = lines + pool_lines, pool_rows + rows
+        lines, rows = lines + pool_lines + waiting_lines, pool_rows + waiting_rows + rows
     return Screen("\n".join(lines), rows)
 
 
@@ -91,6 +94,9 @@ def booking_card(actor, booking_id, notice=""):
     booking = _own_booking(actor, booking_id)
     rows = keyboards.grid(action_buttons(booking, actor.user), 2) + reschedule.card_buttons(booking, actor.user)
     rows += keyboards.add_to_calendar(booking)
+    from bot.handlers import waitlist  # a held booking (a waitlist offer): Take it / No thanks
+
+    rows += waitlist.offer_rows(booking, actor.user)
     # An occurrence of a series: which series, and Cancel this and following / the whole series.
     series_lines, series_rows = series.card_extra(actor, booking)
     rows += series_rows + [keyboards.back(cb.MY, 0)]

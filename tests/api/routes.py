@@ -15,6 +15,8 @@ ENDPOINTS = [
     "/api/bookings/{id}/reject/",
     "/api/bookings/{id}/extend/",
     "/api/bookings/{id}/move/",
+    "/api/bookings/{id}/take/",
+    "/api/bookings/{id}/decline/",
     "/api/resources/{id}/access-requests/",
     "/api/access-requests/",
     "/api/access-requests/{id}/",
@@ -33,4 +35,6 @@ ENDPOINTS = [
     "/api/series/{id}/",
     "/api/series/{id}/cancel/",
     "/api/series/{id}/extend/",
+    "/api/waitlist/",
+    "/api/waitlist/{id}/",
 ]

@@ -116,7 +116,13 @@ def test_feed_holds_live_and_recent_bookings_with_every_status_round_tripped(cli
         made[status] = book(user, resource, start + timedelta(hours=2 * n))
     services.booking_cancel(booking=made[BookingStatus.CANCELLED], by=user)
     services.booking_reject(booking=made[BookingStatus.REJECTED], by=staff, reason="busy")
-    for status in (BookingStatus.ACTIVE, BookingStatus.COMPLETED, BookingStatus.EXPIRED, BookingStatus.OVERDUE):
+    for status in (
+        BookingStatus.ACTIVE,
+        BookingStatus.COMPLETED,
+        BookingStatus.EXPIRED,
+        BookingStatus.OVERDUE,
+        BookingStatus.HELD,
+    ):
         Booking.objects.filter(pk=made[status].pk).update(status=status)
     old = book(user, approval, soon(days=-40))
     Booking.objects.filter(pk=old.pk).update(status=BookingStatus.COMPLETED)
@@ -140,6 +146,7 @@ def test_feed_holds_live_and_recent_bookings_with_every_status_round_tripped(cli
         BookingStatus.CANCELLED: "CANCELLED",
         BookingStatus.REJECTED: "CANCELLED",
         BookingStatus.EXPIRED: "CANCELLED",
+        BookingStatus.HELD: "TENTATIVE",
     }
     for status, booking in made.items():
         booking.refresh_from_db()

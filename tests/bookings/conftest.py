@@ -22,8 +22,8 @@ JOIN bookings_booking b
   ON a.resource_id = b.resource_id
  AND a.id < b.id
  AND tstzrange(a.start, a.blocked_until, '[)') && tstzrange(b.start, b.blocked_until, '[)')
-WHERE a.status IN ('pending', 'confirmed', 'active')
-  AND b.status IN ('pending', 'confirmed', 'active')
+WHERE a.status IN ('pending', 'confirmed', 'active', 'held')
+  AND b.status IN ('pending', 'confirmed', 'active', 'held')
 """
 
 
