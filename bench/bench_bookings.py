@@ -21,15 +21,11 @@ dropped here; --keep leaves it), never in the development or test ones.
 import argparse
 import os
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import benchkit
 
-SERVER = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "slotbot_bench"
 RESOURCES = 50
 LIVE_DAYS = 30  # live bookings: one a day per resource for the next 30 days, the same at every size
@@ -48,41 +44,6 @@ def parse_args():
         args.sizes, args.create, args.samples = "10000,100000", 300, 100
     args.sizes = sorted(int(s) for s in args.sizes.split(","))
     return args
-
-
-def recreate_database():
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DATABASE}")
-
-
-def drop_database():
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
-def set_up_django():
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="core.settings",
-        DATABASE_URL=f"{SERVER}/{DATABASE}",
-        SECRET_KEY="bench-only-secret-key",
-        TIME_ZONE="Europe/Berlin",
-        TELEGRAM_BOT_TOKEN="123456:slotbot-bench-token",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    # Measure bookings/ alone: notifications' outbox receiver is its own concern (and bench).
-    from bookings.signals import bookings_transitioned
-
-    bookings_transitioned.receivers.clear()
 
 
 def heading(text):
@@ -322,9 +283,9 @@ def bench_sizes(sizes, samples):
 def main():
     args = parse_args()
     began = time.perf_counter()
-    recreate_database()
+    benchkit.recreate_database(DATABASE)
     try:
-        set_up_django()
+        benchkit.set_up_django(DATABASE)
         from django.db import connection
 
         with connection.cursor() as cursor:
@@ -335,7 +296,7 @@ def main():
         connection.close()
     finally:
         if not args.keep:
-            drop_database()
+            benchkit.drop_database(DATABASE)
     print(f"\ntotal {time.perf_counter() - began:.0f} s")
 
 

@@ -19,6 +19,8 @@ import threading
 import time
 from pathlib import Path
 
+import benchkit
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATABASE = "slotbot_bench_bot"
@@ -32,21 +34,6 @@ os.environ.update(
 )
 TOKEN = os.environ["TELEGRAM_BOT_TOKEN"]
 FLOW_STEPS = 7
-
-
-def create_database():
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
-def drop_database():
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def delay_every_query(seconds):
@@ -162,7 +149,7 @@ def main():
     )
     options = parser.parse_args()
 
-    create_database()
+    benchkit.recreate_database(DATABASE)
     try:
         import django
 
@@ -210,7 +197,7 @@ def main():
         from django.db import connections
 
         connections.close_all()
-        drop_database()
+        benchkit.drop_database(DATABASE)
 
 
 if __name__ == "__main__":

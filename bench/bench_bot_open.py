@@ -47,6 +47,8 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 
+import benchkit
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 DATABASE = "slotbot_bench_bot_open"
@@ -68,21 +70,6 @@ def free_port():
 
 def database_url():
     return f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-
-
-def create_database():
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
-
-
-def drop_database():
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def child_env(sandbox_port, var_dir, **extra):
@@ -566,7 +553,7 @@ def main():
         options.profile = Path(options.profile).resolve()
         options.profile.mkdir(parents=True, exist_ok=True)
 
-    create_database()
+    benchkit.recreate_database(DATABASE)
     setup_database()
     processes = Processes()
     var_dir = Path(tempfile.mkdtemp(prefix="bench-bot-open-"))
@@ -579,7 +566,7 @@ def main():
         asyncio.run(main_async(options, var_dir, processes))
     finally:
         processes.stop()
-        drop_database()
+        benchkit.drop_database(DATABASE)
         if options.keep_logs:
             print(f"logs: {var_dir}")
         else:

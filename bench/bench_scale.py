@@ -29,15 +29,13 @@ import json
 import os
 import random
 import statistics
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import benchkit
 
-SERVER = "postgres://postgres@127.0.0.1:5432"
+SERVER = benchkit.SERVER
 DATABASE = "slotbot_bench_scale"
 COUNTS = (50, 500, 2000)
 TOTAL_BOOKINGS = 1_000_000
@@ -69,42 +67,6 @@ def database_ready():
         except psycopg.Error:
             return False
     return rows >= TOTAL_BOOKINGS
-
-
-def recreate_database():
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DATABASE}")
-
-
-def drop_database():
-    import psycopg
-
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
-def set_up_django():
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="core.settings",
-        DATABASE_URL=f"{SERVER}/{DATABASE}",
-        DATABASE_STATEMENT_TIMEOUT_MS="0",
-        SECRET_KEY="bench-only-secret-key",
-        TIME_ZONE="Europe/Berlin",
-        TELEGRAM_BOT_TOKEN="123456:slotbot-bench-token",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0)
-    # Measure bookings/ alone: notifications' outbox receiver is its own concern (bench_notifications).
-    from bookings.signals import bookings_transitioned
-
-    bookings_transitioned.receivers.clear()
 
 
 def heading(text):
@@ -425,9 +387,9 @@ def main():
     began = time.perf_counter()
     fresh = not (args.reuse and database_ready())
     if fresh:
-        recreate_database()
+        benchkit.recreate_database(DATABASE)
     try:
-        set_up_django()
+        benchkit.set_up_django(DATABASE, DATABASE_STATEMENT_TIMEOUT_MS="0")
         from django.db import connection
 
         with connection.cursor() as cursor:
@@ -452,7 +414,7 @@ def main():
         connection.close()
     finally:
         if not args.reuse:
-            drop_database()
+            benchkit.drop_database(DATABASE)
     if args.save:
         Path(args.save).parent.mkdir(parents=True, exist_ok=True)
         Path(args.save).write_text(json.dumps(results, indent=1) + "\n")

@@ -23,6 +23,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import benchkit
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DB_NAME = "slotbot_bench_waitlist"
@@ -36,18 +38,11 @@ def main():
     parser.add_argument("--events", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="worker pool processes")
     args = parser.parse_args()
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    psql(f"CREATE DATABASE {DB_NAME}")
+    benchkit.recreate_database(DB_NAME)
     try:
         run(args)
     finally:
-        psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-
-
-def psql(sql):
-    subprocess.run(
-        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True, stdout=subprocess.DEVNULL
-    )
+        benchkit.drop_database(DB_NAME)
 
 
 def run(args):
