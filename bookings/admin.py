@@ -67,6 +67,20 @@ def applied_to_each(request, rows, apply):
     return results
 
 
+class ServicesOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the services write (through the bot, the API, or this admin's actions): the admin never
+    adds, changes or deletes one itself, so every change meets the rules, history and messages."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
     extra = 0
@@ -318,7 +332,7 @@ ADMIN_EXTENSION_MINUTES = 30
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(ServicesOnlyAdmin):
     list_display = ("id", "resource", "user", "when", "status", "checked_in_at", "actions_now")
     list_filter = ("status", BookingDayFilter, ("resource", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("resource", "user")
@@ -352,17 +366,6 @@ class BookingAdmin(admin.ModelAdmin):
     def when(self, booking):
         """The booking's time as the bot and the messages write it, in the admin's zone."""
         return formats.booking_span(booking.start, booking.end, timezone.get_current_timezone())
-
-    # Bookings are made and changed through the services only (bot, API, the
-    # actions below); the admin never writes a booking row itself.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("actions now"))
     def actions_now(self, booking):
@@ -683,7 +686,7 @@ class SeriesBookingInline(ReadOnlyInline):
 
 
 @admin.register(BookingSeries)
-class BookingSeriesAdmin(admin.ModelAdmin):
+class BookingSeriesAdmin(ServicesOnlyAdmin):
     """Read-only list of recurring series with their occurrences inline; staff cancel a series
     (its occurrences not started yet, one summary message to the user) with the action."""
 
@@ -702,15 +705,6 @@ class BookingSeriesAdmin(admin.ModelAdmin):
     @admin.display(description=_("occurrences"), ordering="occurrences")
     def occurrence_count(self, found):
         return found.occurrences
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_cancel_permission(self, request):
         return request.user.is_staff and request.user.has_perm("bookings.change_booking")
@@ -796,7 +790,7 @@ class CalendarTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(ServicesOnlyAdmin):
     """Who waits for what, first come first (bookings.waitlist). Staff remove entries with the action
     (the service: an entry holding an offer declines it, so the next waiter gets it)."""
 
@@ -812,15 +806,6 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     @admin.display(description=_("when"), ordering="start")
     def when(self, entry):
         return formats.booking_span(entry.start, entry.end, timezone.get_current_timezone())
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # removed through the action, which keeps the line and the offers right
 
     def get_actions(self, request):
         actions = super().get_actions(request)
