@@ -184,6 +184,10 @@ async def edit_or_send(bot, query, screen):
         # A button on an inline-mode message: nothing to edit; show it in the private chat.
         await send(bot, query.from_user.id, screen.text, screen.markup)
         return
+    if message.text is None:
+        # A button on a photo or a document (a day timeline, an .ics file): it has no text to become the screen.
+        await send(bot, message.chat.id, screen.text, screen.markup)
+        return
     try:
         await query.edit_message_text(
             texts.fit(screen.text),
@@ -195,10 +199,14 @@ async def edit_or_send(bot, query, screen):
         reason = error.message.lower()
         if "message is not modified" in reason:
             return  # pressed twice: the screen already shows this
-        if "message can't be edited" in reason or "message to edit not found" in reason:
+        if any(cannot in reason for cannot in _CANNOT_EDIT):
             await send(bot, message.chat.id, screen.text, screen.markup)
             return
         raise
+
+
+# Telegram's answers to an edit that cannot be made (the screen is sent anew instead).
+_CANNOT_EDIT = ("message can't be edited", "message to edit not found", "there is no text in the message to edit")
 
 
 async def edit_message(bot, chat_id, message_id, screen):

@@ -172,3 +172,18 @@ def test_a_category_list_offers_the_day_view_of_its_resources(bot, alice, open_r
     one = image_of(alice.client, alice.expect_message(containing="Projector —"))
     # Camera and Projector (not the furniture): one row more than the single resource's picture.
     assert two.height - one.height == picture.ROW_HEIGHT
+
+
+def test_a_text_screen_pressed_on_the_photo_comes_as_a_new_message(bot, sandbox, alice, open_resource, errors_seen):
+    # A photo has no text to edit into a screen (Telegram: "There is no text in the message to edit"): a press on
+    # it that answers with a text screen (here a forged one: the resource card) sends the screen anew.
+    open_card(alice, open_resource)
+    alice.press("🖼 Day view").answer()
+    photo = alice.expect_message(containing=open_resource.name)
+    assert photo["photo"]
+
+    alice.press(cb.data(cb.RESOURCE, open_resource.pk), photo["message_id"], forge=True).answer()
+
+    card = alice.expect_message(containing=open_resource.name)
+    assert card.message_id != photo.message_id and not card.get("photo")
+    assert errors_seen == []
