@@ -53,11 +53,12 @@ run: venv messages
 	DEBUG=$${DEBUG-1} $(MANAGE) dev
 
 # The SQLite pass (the domain and the API on the embedded default) runs beside the PostgreSQL pass, on the
-# other core; its output follows the PostgreSQL pass's, and either one failing fails the target.
+# other core at a lower priority (the timing-sensitive end-to-end tests are in the PostgreSQL pass); its output
+# follows the PostgreSQL pass's, and either one failing fails the target.
 test: venv system-deps messages
 	mkdir -p var
 	@SLOTBOT_SQLITE_PASS=1 DATABASE_URL=sqlite:///$(CURDIR)/var/test-sqlite.sqlite3 \
-		$(PY) -m pytest tests/bookings tests/api -q -p no:cacheprovider > var/test-sqlite.log 2>&1 & sqlite=$$!; \
+		nice -n 10 $(PY) -m pytest tests/bookings tests/api -q -p no:cacheprovider > var/test-sqlite.log 2>&1 & sqlite=$$!; \
 	$(PY) -m pytest -q; postgres=$$?; \
 	wait $$sqlite; sqlite_status=$$?; \
 	echo "== the SQLite pass (tests/bookings, tests/api on SQLite)"; cat var/test-sqlite.log; \
