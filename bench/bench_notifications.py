@@ -21,6 +21,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import benchkit
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DB_NAME = "slotbot_bench_notifications"
@@ -34,42 +36,18 @@ def main():
     parser.add_argument("--workers", type=int, default=4, help="worker pool processes")
     parser.add_argument("--big", type=int, default=1_000_000, help="table size for the sweep-cost comparison")
     args = parser.parse_args()
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
-    psql(f"CREATE DATABASE {DB_NAME}")
+    benchkit.recreate_database(DB_NAME)
     try:
         run(args)
     finally:
-        psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-
-
-def psql(sql):
-    subprocess.run(
-        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True, stdout=subprocess.DEVNULL
-    )
+        benchkit.drop_database(DB_NAME)
 
 
 def run(args):
     from sandbox.testing import run_sandbox
 
     with run_sandbox(tokens=[TOKEN]) as sandbox:
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="core.settings",
-            SECRET_KEY="bench",
-            DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-            REDIS_URL=REDIS_URL,
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=sandbox.base_url,
-            CELERY_SKIP_CHECKS="1",
-            TIME_ZONE="Europe/Berlin",
-        )
-        import django
-
-        django.setup()
-        import redis
-        from django.core.management import call_command
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        call_command("migrate", verbosity=0, skip_checks=True)
+        benchkit.set_up_stack_django(DB_NAME, redis_url=REDIS_URL, sandbox=sandbox, token=TOKEN)
         users = make_users(sandbox, args.bookings)
         make_due_bookings(users)
         sweep_seconds = time_sweep()

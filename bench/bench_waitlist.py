@@ -49,24 +49,7 @@ def run(args):
     from sandbox.testing import run_sandbox
 
     with run_sandbox(tokens=[TOKEN]) as sandbox:
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="core.settings",
-            SECRET_KEY="bench",
-            DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-            REDIS_URL=REDIS_URL,
-            TELEGRAM_BOT_TOKEN=TOKEN,
-            TELEGRAM_BASE_URL=sandbox.base_url,
-            CELERY_SKIP_CHECKS="1",
-            TIME_ZONE="Europe/Berlin",
-        )
-        import django
-
-        django.setup()
-        import redis
-        from django.core.management import call_command
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
-        call_command("migrate", verbosity=0, skip_checks=True)
+        benchkit.set_up_stack_django(DB_NAME, redis_url=REDIS_URL, sandbox=sandbox, token=TOKEN)
         events = make_events(sandbox, args.events)
         worker = start_worker(args.workers)
         try:

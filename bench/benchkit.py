@@ -69,6 +69,27 @@ def set_up_django(database, *, quiet=("bookings_transitioned",), **environment):
         getattr(signals, name).receivers.clear()
 
 
+def set_up_stack_django(database, *, redis_url, sandbox, token):
+    """Django for a bench that runs the whole delivery stack: production settings on `database` and `redis_url`
+    (flushed), talking to `sandbox` as bot `token`; migrated. The worker it starts inherits this environment."""
+    os.environ.update(
+        BASE_ENVIRONMENT,
+        DATABASE_URL=f"{SERVER}/{database}",
+        REDIS_URL=redis_url,
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_BASE_URL=sandbox.base_url,
+        CELERY_SKIP_CHECKS="1",
+    )
+    import django
+
+    django.setup()
+    import redis
+    from django.core.management import call_command
+
+    redis.Redis.from_url(redis_url).flushdb()
+    call_command("migrate", verbosity=0, skip_checks=True)
+
+
 def print_server(database):
     from django.db import connection
 
