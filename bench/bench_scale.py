@@ -6,8 +6,10 @@
     .venv/bin/python bench/bench_scale.py --reuse --before bench/results/scale_before.json
 
 1. Reads with 50, 500 and 2,000 active resources and 1 million bookings in
-   the table: p50/p95 of availability first (selectors.resources_free_between,
-   every resource free for a one-hour range) and of a day's free intervals
+   the table: p50/p95 of availability first as the API and the bot answer it
+   (selectors.resources_free_page: a page of 50 with the total, for a user), of
+   every free resource at once (selectors.resources_free_between, every
+   resource free for a one-hour range) and of a day's free intervals
    (selectors.resource_free_intervals of one resource; and of every active
    resource at once, availability.free_intervals_of_many), and how each grows
    with the resource count. Then EXPLAIN ANALYZE of availability first at 2,000.
@@ -36,7 +38,7 @@ from pathlib import Path
 import benchkit
 
 SERVER = benchkit.SERVER
-DATABASE = "slotbot_bench_scale"
+DATABASE = os.environ.get("BENCH_SCALE_DATABASE", "slotbot_bench_scale")
 COUNTS = (50, 500, 2000)
 TOTAL_BOOKINGS = 1_000_000
 LIVE_DAYS = 30
@@ -196,6 +198,18 @@ def bench_reads(count, samples):
         start = rules.local_midnight(day) + timedelta(hours=rng.randint(8, 17))
         return lambda: selectors.resources_free_between(start=start, end=start + timedelta(hours=1), now=now)
 
+    from django.contrib.auth import get_user_model
+
+    viewer = get_user_model().objects.filter(is_staff=False).order_by("pk").first()
+
+    def first_page():
+        # What the API answers (its page of 50, with the total) and the bot shows (a page of 8).
+        day = today + timedelta(days=rng.randint(1, LIVE_DAYS))
+        start = rules.local_midnight(day) + timedelta(hours=rng.randint(8, 17))
+        return lambda: selectors.resources_free_page(
+            user=viewer, start=start, end=start + timedelta(hours=1), offset=0, limit=50, now=now
+        )
+
     def between_by_resource():
         # The path before issue 13, still the engine's fallback: the rules in Python, resource by resource.
         day = today + timedelta(days=rng.randint(1, LIVE_DAYS))
@@ -215,6 +229,7 @@ def bench_reads(count, samples):
 
     figures = {}
     for name, make, n in (
+        ("availability_first_page", first_page, samples),
         ("availability_first", between, samples),
         ("availability_first_by_resource", between_by_resource, max(samples // 2, 10)),
         ("free_intervals_one", one_day, samples),
@@ -328,7 +343,8 @@ def bench_creation(count):
 
 
 READ_ROWS = (
-    ("availability_first", "availability first (all free for 1 h)"),
+    ("availability_first_page", "availability first, a page of 50 + total"),
+    ("availability_first", "  every free one (all free for 1 h)"),
     ("availability_first_by_resource", "  the same, resource by resource (before)"),
     ("free_intervals_one", "a day's free intervals, one resource"),
     ("free_intervals_all", "a day's free intervals, every resource"),
@@ -368,6 +384,13 @@ def print_before_after(before, after):
                 continue  # the before path measured in this run: printed below
             if b and a:
                 print(f"{title + f', {count:,} res, p95':58} | {b[1]:>10.2f} | {a[1]:>10.2f}")
+    for count in COUNTS:
+        b = before["reads"].get(str(count), {}).get("availability_first")
+        a = after["reads"].get(str(count), {}).get("availability_first_page")
+        if b and a:  # what the API and the bot answer: every free resource before, a page (+ total) now
+            print(
+                f"{f'availability first as answered (a page of 50), {count:,} res, p95':58} | {b[1]:>10.2f} | {a[1]:>10.2f}"
+            )
     print("in this run, availability first p95, resource by resource (the code before) → one query:")
     for count in COUNTS:
         cells = after["reads"].get(str(count), {})

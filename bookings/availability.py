@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Count, Q, QuerySet, Window
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -280,15 +280,55 @@ def free_resources(*, resources: QuerySet[Resource], start: datetime, end: datet
     (FREE_RESOURCES_SQL: the booking rules, the live bookings, the closures); elsewhere, and on a day
     the clocks change (local-time rules are then computed by free_among's Python), free_among."""
     now = now or timezone.now()
+    free = _free_in_sql(start, end, now)
+    if free is None:
+        return free_among(candidates=list(resources), start=start, end=end, now=now)
+    if free is NOTHING_FREE:
+        return []
+    return list(resources.prefetch_related(None).filter(free))
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a longer answer: its items, and how many there are in all."""
+
+    items: list
+    total: int
+
+
+def free_resources_page(
+    *, resources: QuerySet[Resource], start: datetime, end: datetime, offset: int, limit: int, now=None
+) -> Page:
+    """free_resources cut to `limit` of them from `offset`, with their total: on PostgreSQL one query,
+    which builds only the page's rows (an institution's catalogue may have thousands free at once)."""
+    now = now or timezone.now()
+    free = _free_in_sql(start, end, now)
+    if free is None:
+        every = free_among(candidates=list(resources), start=start, end=end, now=now)
+        return Page(every[offset : offset + limit], len(every))
+    if free is NOTHING_FREE:
+        return Page([], 0)
+    found = resources.prefetch_related(None).filter(free)
+    rows = list(found.annotate(free_total=Window(Count("pk")))[offset : offset + limit])
+    # Past the last page the window has no row to ride on: then the total is counted on its own.
+    return Page(rows, rows[0].free_total if rows else (found.count() if offset else 0))
+
+
+NOTHING_FREE = RawSQL("false", [], output_field=BooleanField())
+
+
+def _free_in_sql(start, end, now):
+    """FREE_RESOURCES_SQL bound for start..end as a WHERE clause on resources; NOTHING_FREE when every
+    resource refuses the range; None when free_among's Python must decide (not PostgreSQL, or a DST day)."""
     site = rules.site_zone()
     start_local, end_local = rules.normalised(start), rules.normalised(end)
     day = start_local.date()
     if connection.vendor != "postgresql" or _clock_changes_on(day, site):
-        return free_among(candidates=list(resources), start=start, end=end, now=now)
+        return None
     start_minutes, start_leftover = rules.minutes_since_local_midnight(start)
     end_minutes, end_leftover = rules.minutes_since_local_midnight(end)
     if end <= start or start < now or start_leftover or end_leftover:
-        return []  # every resource refuses these (invalid range, in the past, off every grid)
+        return NOTHING_FREE  # every resource refuses these (invalid range, in the past, off every grid)
     params = {
         "start": start.astimezone(UTC),
         "end": end.astimezone(UTC),
@@ -307,8 +347,7 @@ def free_resources(*, resources: QuerySet[Resource], start: datetime, end: datet
     }
     sql, values = _named_to_positional(FREE_RESOURCES_SQL, params)
     # A constant statement with bound parameters. Prefetches of the candidates (opening hours) are not needed.
-    free = RawSQL(f"({sql})", values, output_field=BooleanField())  # noqa: S611
-    return list(resources.prefetch_related(None).filter(free))
+    return RawSQL(f"({sql})", values, output_field=BooleanField())  # noqa: S611
 
 
 # Availability first for every resource in one statement (PostgreSQL), the same rules as free_among:

@@ -257,6 +257,29 @@ def resources_free_between(
     return availability.free_resources(resources=candidates, start=start, end=end, now=now)
 
 
+def resources_free_page(
+    *,
+    user,
+    start: datetime,
+    end: datetime,
+    offset: int = 0,
+    limit: int = 50,
+    kind: str | None = None,
+    category: str | None = None,
+    now: datetime | None = None,
+) -> availability.Page:
+    """Availability first for `user`, one page: the resources free for all of start..end that `user` may
+    book (policies.only_bookable_queryset), `limit` of them from `offset`, in the catalogue's order, and
+    how many there are in all. On PostgreSQL one query for the page whatever the catalogue's size.
+    Asks Telegram (cached) about access chats: call it outside any transaction."""
+    candidates = policies.only_bookable_queryset(
+        user=user, resources=resources_list(kind=kind, category=category).defer(*AVAILABILITY_DEFERRED)
+    )
+    return availability.free_resources_page(
+        resources=candidates, start=start, end=end, offset=offset, limit=limit, now=now
+    )
+
+
 def nearest_free_alternatives(
     *, resource: Resource, start: datetime, end: datetime, now: datetime | None = None, limit: int = 3
 ) -> tuple[list[datetime], list[Resource]]:

@@ -15,3 +15,9 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
 
     def get_offset(self, request):
         return min(super().get_offset(request), MAX_OFFSET)
+
+    def respond(self, request, items_data, total):
+        """The paginated answer for a page the caller cut itself (in the same query that counted it)."""
+        self.request, self.count = request, total
+        self.limit, self.offset = self.get_limit(request), self.get_offset(request)
+        return self.get_paginated_response(items_data)

@@ -228,6 +228,15 @@ class ResourceSerializer(serializers.ModelSerializer):
         return list(self._access(resource).restricted_to)
 
 
+class ResourcePageSerializer(serializers.Serializer):
+    """One page of resources (GET /api/availability/), shaped like the paginated lists."""
+
+    count = serializers.IntegerField(help_text=_("How many there are in all."))
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ResourceSerializer(many=True)
+
+
 class ResourceRulesSerializer(serializers.ModelSerializer):
     return_required = serializers.BooleanField(
         read_only=True, help_text=_("An active booking ends only by a return; not returned by its end, it is overdue.")

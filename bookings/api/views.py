@@ -139,19 +139,26 @@ class AvailabilityView(APIView):
         summary="Resources free for a whole time range",
         description=(
             "The active resources a booking from start to end would be accepted for, by every rule; "
-            "restricted resources the user may not book are left out."
+            "restricted resources the user may not book are left out. Paginated like the other lists "
+            "(?limit=, at most 200, and ?offset=), in the catalogue's order: an institution may have "
+            "thousands free at once."
         ),
-        parameters=[s.TimeRangeQuerySerializer],
-        responses={200: s.ResourceSerializer(many=True), **error_responses(400, 401)},
+        parameters=[
+            s.TimeRangeQuerySerializer,
+            OpenApiParameter("limit", OpenApiTypes.INT, description="Page size (default 50, at most 200)."),
+            OpenApiParameter("offset", OpenApiTypes.INT, description="How many to skip."),
+        ],
+        responses={200: s.ResourcePageSerializer, **error_responses(400, 401)},
     )
     def get(self, request):
         query = parse(s.TimeRangeQuerySerializer, request.query_params)
-        resources = policies.resources_only_bookable(
-            user=request.user, resources=selectors.resources_free_between(**query)
+        paginator = BoundedLimitOffsetPagination()
+        page = selectors.resources_free_page(
+            user=request.user, offset=paginator.get_offset(request), limit=paginator.get_limit(request), **query
         )
         # Aliases are rendered per resource: one query for all of them, not one per row (issue 13).
-        prefetch_related_objects(resources, "aliases")
-        return Response(s.ResourceSerializer(resources, many=True).data)
+        prefetch_related_objects(page.items, "aliases")
+        return paginator.respond(request, s.ResourceSerializer(page.items, many=True).data, page.total)
 
 
 BOOKING_CREATE_EXAMPLE = OpenApiExample(

@@ -9,10 +9,10 @@ from datetime import time, timedelta
 
 from django.utils import timezone
 
-from bookings import errors, policies, rules, selectors
+from bookings import errors, rules, selectors
 from bot import callbacks as cb
 from bot import keyboards, texts
-from bot.handlers.base import Screen, paginate, reply, view_only
+from bot.handlers.base import Screen, reply, view_only
 
 DAYS_SHOWN = 14
 LENGTHS_MINUTES = (30, 60, 90, 120, 180, 240, 360, 480)
@@ -49,17 +49,24 @@ def free_length(actor, start):
 
 def free_list(actor, start, minutes, page):
     end = rules.add_elapsed(start, timedelta(minutes=minutes))
-    free = policies.resources_only_bookable(
-        user=actor.user, resources=selectors.resources_free_between(start=start, end=end)
-    )
-    shown, page, pages = paginate(free, page, PER_PAGE)
-    rows = [[cb.button(resource.name, cb.CONFIRM, resource.pk, start, minutes)] for resource in shown]
+    page = max(page, 0)
+    found = free_page(actor, start, end, page)
+    pages = max(1, -(-found.total // PER_PAGE))
+    if page >= pages:  # fewer are free than when this page was offered: the last page instead
+        page = pages - 1
+        found = free_page(actor, start, end, page)
+    rows = [[cb.button(resource.name, cb.CONFIRM, resource.pk, start, minutes)] for resource in found.items]
     rows += keyboards.pager(page, pages, cb.FREE_LIST, start, minutes)
-    if free:
+    if found.total:
         day = start.astimezone(actor.zone).date()
         rows.append([cb.button(texts.DAY_VIEW, cb.TIMELINE_FREE, start, minutes, day)])
     rows.append(keyboards.back(cb.FREE_LENGTH, start))
-    return Screen(texts.free_results(texts.when(start, end, actor.zone), len(free), page, pages), rows)
+    return Screen(texts.free_results(texts.when(start, end, actor.zone), found.total, page, pages), rows)
+
+
+def free_page(actor, start, end, page):
+    """One page of what is free for start..end and bookable by the presser, cut in the database."""
+    return selectors.resources_free_page(user=actor.user, start=start, end=end, offset=page * PER_PAGE, limit=PER_PAGE)
 
 
 def _hours_of(day, zone):

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 def free_names(response):
     assert response.status_code == 200, response.json()
-    return [r["name"] for r in response.json()]
+    return [r["name"] for r in response.json()["results"]]
 
 
 def query(start, end, **extra):
@@ -73,3 +73,30 @@ def test_a_malformed_datetime_is_refused(api, local_day):
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_datetime"
     assert response.json()["detail"].startswith("start: ")
+
+
+def test_availability_is_paginated_with_the_total_of_what_is_free(api, make_resource, book, user, local_day):
+    names = [f"Desk {n:02}" for n in range(7)]
+    desks = [make_resource(hours=None, name=name, kind="space") for name in names]
+    book(user, desks[3], local_day(10), local_day(11))
+    free = [name for name in names if name != "Desk 03"]
+    range_ = query(local_day(10), local_day(11))
+
+    first = api.get("/api/availability/", {**range_, "limit": 4}).json()
+    second = api.get("/api/availability/", {"limit": 4, "offset": 4, **range_}).json()
+    beyond = api.get("/api/availability/", {"limit": 4, "offset": 40, **range_}).json()
+
+    assert [first["count"], second["count"], beyond["count"]] == [6, 6, 6]
+    assert [r["name"] for r in first["results"] + second["results"]] == free
+    assert first["next"] and "offset=4" in first["next"] and first["previous"] is None
+    assert second["next"] is None and second["previous"]
+    assert beyond["results"] == []
+
+
+def test_availability_without_anything_free_is_an_empty_page(api, make_resource, book, user, local_day):
+    busy = make_resource(hours=None, name="Only room")
+    book(user, busy, local_day(10), local_day(11))
+
+    body = api.get("/api/availability/", query(local_day(10), local_day(11))).json()
+
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}

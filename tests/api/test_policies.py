@@ -50,8 +50,10 @@ def test_availability_offers_nothing_the_user_cannot_book(api, staff_api, cutter
     assert api.get(f"/api/resources/{cutter.pk}/availability/", {"date": day}).json()["free"] == []
     assert staff_api.get(f"/api/resources/{cutter.pk}/availability/", {"date": day}).json()["free"]
     query = {"start": local_day(10).isoformat(), "end": local_day(11).isoformat()}
-    assert [r["name"] for r in api.get("/api/availability/", query).json()] == ["Studio"]
-    assert {r["name"] for r in staff_api.get("/api/availability/", query).json()} == {"Studio", "Laser cutter"}
+    assert [r["name"] for r in api.get("/api/availability/", query).json()["results"]] == ["Studio"]
+    assert api.get("/api/availability/", query).json()["count"] == 1
+    everything = staff_api.get("/api/availability/", query).json()["results"]
+    assert {r["name"] for r in everything} == {"Studio", "Laser cutter"}
 
 
 def test_a_booking_over_a_quota_answers_409_quota_exceeded(api, studio, local_day):

@@ -107,6 +107,48 @@ def test_members_of_a_telegram_chat_may_book_what_the_chat_is_allowed(telegram, 
     assert "Physics lab students" in caught.value.message
 
 
+def test_a_page_of_availability_first_holds_what_the_user_may_book_page_by_page(
+    telegram, make_resource, make_user, makers, at, now
+):
+    # The paged answer decides access in SQL; it must list exactly what the full list, filtered by
+    # resources_bookable_by, lists, in the same order, for each kind of user.
+    member_tg, outsider_tg, grouped_tg = telegram.user("Member"), telegram.user("Outsider"), telegram.user("Grouped")
+    chat = telegram.group("Robotics club", members=[member_tg])
+    for n in range(4):
+        make_resource(name=f"Open desk {n}", hours=None, category="")
+    make_resource(name="Club robot", hours=None, category="Robots")
+    make_resource(name="Club arm", hours=None, category="Robots")
+    AccessRule.objects.create(category="Robots", telegram_chat_id=chat.id, telegram_chat_title=chat.title)
+    lathe = make_resource(name="Lathe", hours=None, category="")
+    AccessRule.objects.create(resource=lathe, group=makers)
+    in_group = make_user(telegram_id=grouped_tg.id)
+    in_group.groups.add(makers)
+    users = {
+        "member of the chat": make_user(telegram_id=member_tg.id),
+        "outsider": make_user(telegram_id=outsider_tg.id),
+        "in the group": in_group,
+        "staff": make_user(is_staff=True),
+        "no user": None,
+    }
+    start, end = at(10, days=1), at(11, days=1)
+    every = selectors.resources_free_between(start=start, end=end, now=now)
+    counts = {}
+    for who, user in users.items():
+        expected = [r.name for r in policies.resources_only_bookable(user=user, resources=every)]
+        paged, offset = [], 0
+        while True:
+            page = selectors.resources_free_page(user=user, start=start, end=end, offset=offset, limit=3, now=now)
+            assert page.total == len(expected), who
+            if not page.items:
+                break
+            paged += [r.name for r in page.items]
+            offset += 3
+        assert paged == expected, who
+        counts[who] = len(paged)
+    # The desks are open to all; the chat's members add the two robots, the group the lathe.
+    assert counts == {"member of the chat": 6, "outsider": 4, "in the group": 5, "staff": 7, "no user": 4}
+
+
 def test_chat_membership_is_remembered_briefly(telegram, make_resource, make_user, at, now):
     from core.telegram_membership import forget_chat_member, is_chat_member
 

@@ -112,6 +112,21 @@ def test_availability_first_is_one_query_however_many_resources(catalogue, make_
     assert "Extra 19" in {r.name for r in found}
 
 
+@pytest.mark.postgres
+def test_a_page_of_availability_first_is_one_query_and_builds_only_its_rows(catalogue, make_resource, user, at, now):
+    for n in range(20):
+        make_resource(name=f"Extra {n:02}", hours=None)
+    every = selectors.resources_free_between(start=at(10, days=1), end=at(11, days=1), now=now)
+    with CaptureQueriesContext(connection) as captured:
+        page = selectors.resources_free_page(
+            user=user, start=at(10, days=1), end=at(11, days=1), offset=5, limit=4, now=now
+        )
+    # No access rule exists: the memberships query finds no chat and only the page's query remains
+    # (besides the user's groups).
+    assert len([q for q in captured.captured_queries if "bookings_resource" in q["sql"]]) == 1
+    assert page.items == every[5:9] and page.total == len(every)
+
+
 def test_availability_first_on_a_clock_change_day_follows_the_rules(make_resource, make_user):
     # 2030-10-27: Europe/Berlin repeats 02:00–03:00; the local-time rules are then decided in Python.
     zone = site_zone()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from bookings import services
 from bookings.models import Booking, BookingStatus
+from bot import callbacks as cb
 from bot.parsing import parse_duration
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -61,6 +62,20 @@ def test_free_lists_what_is_free_and_books_with_a_tap(bot, alice, make_resource,
     alice.press("✅ Confirm").answer()
     alice.expect_message(containing="Booked")
     assert Booking.objects.filter(resource__name="Meeting room", start=start, end=end).exists()
+
+
+def test_free_pages_through_what_is_free_and_a_stale_page_shows_the_last(bot, alice, make_resource, slot):
+    for n in range(10):
+        make_resource(name=f"Desk {n}", kind="space", hours=None)
+    start, _end = slot(hours_ahead=26)
+    alice.send("/start")
+    alice.expect_message(containing="Hello")
+    alice.press(cb.data(cb.FREE_LIST, start, 60, 0), forge=True).answer()
+    first = alice.expect_message(containing="free for all of")
+    assert "1/2" in first.buttons and "Desk 0" in first.buttons and "Desk 9" not in first.buttons
+    alice.press(cb.data(cb.FREE_LIST, start, 60, 7), forge=True).answer()  # a page that no longer exists
+    last = alice.expect_message(containing="free for all of")
+    assert "2/2" in last.buttons and "Desk 9" in last.buttons and "Desk 0" not in last.buttons
 
 
 def test_my_bookings_check_in_return_early_and_cancel(bot, alice, make_resource, slot):
