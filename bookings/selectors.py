@@ -288,10 +288,9 @@ def nearest_free_alternatives(
     same kind free at the asked time."""
     now = now or timezone.now()
     same_resource = availability.nearest_free_starts(resource=resource, start=start, end=end, now=now, limit=limit)
-    others = [
-        r for r in resources_free_between(start=start, end=end, kind=resource.kind, now=now) if r.pk != resource.pk
-    ]
-    return same_resource, others[:limit]
+    others = resources_list(kind=resource.kind).exclude(pk=resource.pk).defer(*AVAILABILITY_DEFERRED)
+    page = availability.free_resources_page(resources=others, start=start, end=end, offset=0, limit=limit, now=now)
+    return same_resource, page.items
 
 
 def resource_closed_days(*, resource: Resource, first: date, last: date, zone: tzinfo | None = None) -> dict[date, str]:
