@@ -30,7 +30,7 @@ from telegram import InlineKeyboardMarkup, InputMediaPhoto
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bookings import policies, pools, rules, selectors, timeline
+from bookings import pools, rules, selectors, timeline
 from bot import callbacks as cb
 from bot import texts
 from bot.admins import in_admin_chat
@@ -86,12 +86,13 @@ def _arrows(actor, day, action, *values):
     return [row]
 
 
-def _picture(actor, resources, day, scope, arrows):
-    """The Picture of `resources` on `day` for `actor` (its file_id when this exact picture was sent before)."""
+def _picture(actor, resources, day, scope, arrows, total=None):
+    """The Picture of `resources` on `day` for `actor` (its file_id when this exact picture was sent before).
+    `total`: how many there are when `resources` is already a page of them."""
     if not resources:
         return Screen(notice=str(texts.TIMELINE_EMPTY))
     now = timezone.now()
-    shown, left_out = resources[:MAX_ROWS], len(resources) - MAX_ROWS
+    shown, left_out = resources[:MAX_ROWS], (len(resources) if total is None else total) - MAX_ROWS
     zone_name = str(actor.zone)
     title = texts.timeline_title(scope, day)
     words = Words(
@@ -150,12 +151,10 @@ def free_day(actor, start, minutes, day):
     """The resources a /free search found (free for all of start..start+minutes, bookable by the presser)."""
     _check_day(actor, day)
     end = rules.add_elapsed(start, timedelta(minutes=minutes))
-    found = policies.resources_only_bookable(
-        user=actor.user, resources=selectors.resources_free_between(start=start, end=end)
-    )
+    found = selectors.resources_free_page(user=actor.user, start=start, end=end, offset=0, limit=MAX_ROWS)
     scope = texts.timeline_free_scope(texts.when(start, end, actor.zone))
     arrows = _arrows(actor, day, cb.TIMELINE_FREE, start, minutes)
-    return _with_draw_ready(_picture(actor, found, day, scope, arrows))
+    return _with_draw_ready(_picture(actor, found.items, day, scope, arrows, total=found.total))
 
 
 def admins_day(actor, day):
