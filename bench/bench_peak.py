@@ -20,11 +20,11 @@ Own database (slotbot_bench_peak), Redis DB 11.
 """
 
 import argparse
-from resource import RUSAGE_CHILDREN, getrusage
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from resource import RUSAGE_CHILDREN, getrusage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from production_stack import distribution, make_users, procfile_processes, production_stack
