@@ -13,7 +13,8 @@ lookahead (--no-lookahead) those late in the queue arrive after T and are
 skipped. Prints: reminders that arrived before T (goal: all), when the first
 and the last arrived, the lag of the informational messages behind their due
 time, the delivery rate while the backlog lasted, 429s, lost and duplicates (in
-the sandbox's transcripts).
+the sandbox's transcripts), and what the delivery cost: CPU seconds of the worker
+and beat processes (all their children) and the PostgreSQL connections they opened.
 
 Own database (slotbot_bench_peak), Redis DB 11.
 """
@@ -23,6 +24,7 @@ import sys
 import time
 from datetime import timedelta
 from pathlib import Path
+from resource import RUSAGE_CHILDREN, getrusage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from production_stack import distribution, make_users, procfile_processes, production_stack
@@ -48,9 +50,28 @@ def main():
         print(f"creating {args.bookings} users with two bookings each…", flush=True)
         users = make_users(sandbox, args.bookings)
         peak = make_bookings(users, args.bookings, args.info_before)
+        sessions, cpu = sessions_opened(), children_cpu()
         with procfile_processes():
             wait_until_settled(peak, timeout=max(600, 2 * args.bookings * 2 / 30))
-        report(sandbox, peak, args)
+        # The processes have exited (and were waited for), so their CPU time is counted.
+        cost = {"sessions": sessions_opened() - sessions, "cpu": children_cpu() - cpu}
+        report(sandbox, peak, args, cost)
+
+
+def sessions_opened():
+    """Connections ever opened to the bench's database, as PostgreSQL counts them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def children_cpu():
+    """User + system CPU seconds of this process's exited children and theirs (the worker's pool, beat)."""
+    usage = getrusage(RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def make_bookings(users, count, info_before):
@@ -123,7 +144,7 @@ def wait_until_settled(peak, *, timeout):
     print("timed out", flush=True)
 
 
-def report(sandbox, peak, args):
+def report(sandbox, peak, args, cost):
     from notifications.models import Notification, NotificationKind, NotificationStatus
 
     t = peak["t"]
@@ -158,6 +179,12 @@ def report(sandbox, peak, args):
         f"delivery: {len(every)} messages at {rate:.1f} messages/s (first to last); "
         f"429s: {sandbox.stats()['flood_429']}; messages in the sandbox {sum(found.values())} for {sent_rows} sent "
         f"rows (duplicates {duplicates})",
+        flush=True,
+    )
+    sent = max(sent_rows, 1)
+    print(
+        f"cost: worker + beat {cost['cpu']:.1f} CPU s ({1000 * cost['cpu'] / sent:.1f} ms per sent message), "
+        f"{cost['sessions']} PostgreSQL connections opened",
         flush=True,
     )
 

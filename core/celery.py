@@ -34,7 +34,8 @@ class SlotbotTask(Task):
     max_retries = 12
 
 
-app = Celery("core", task_cls=SlotbotTask)
+# Celery's Django fix-up, but a worker child keeps its PostgreSQL pool between tasks (core/celery_django.py).
+app = Celery("core", task_cls=SlotbotTask, fixups=["core.celery_django:fixup"])
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 QUEUES = ("default", "active", "completed", "expired", "overdue", "notifications", "waitlist")

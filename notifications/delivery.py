@@ -1,7 +1,8 @@
 """Delivering the notification outbox: one row to its chat, or the admins' digest, at most once.
 
 Delivering one row (`notification_deliver`) runs in this order, on purpose:
-1. read the row; skip it unless it is pending and due;
+1. read the row, and whether an older message to its chat is still open (one
+   query); skip it unless it is pending and due;
 2. render the text, and book a slot in the shared rate limiter (may sleep);
 3. claim it: UPDATE … SET status='sending' WHERE status='pending' — only one
    worker can win, so a task delivered twice sends nothing twice;
@@ -20,7 +21,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from core.ratelimit import buckets_for, get_rate_limiter
@@ -53,6 +54,7 @@ def notification_deliver(*, notification_id, now=None):
     now = now or timezone.now()
     notification = (
         Notification.objects.select_related("user", "booking__resource", "booking__user")
+        .annotate(**_older_open_annotations())
         .filter(pk=notification_id, status=NotificationStatus.PENDING)
         .first()
     )
@@ -114,6 +116,26 @@ def admin_digest_deliver(*, now=None):
     return retry_in
 
 
+def _older_open(same=None):
+    """EXISTS: an older message to the row's chat (and `same`, a Q) is still on its way (retrying, or being sent)."""
+    older = Notification.objects.filter(
+        chat_id=OuterRef("chat_id"),
+        id__lt=OuterRef("pk"),
+        status__in=(NotificationStatus.PENDING, NotificationStatus.SENDING),
+    )
+    return Exists(older if same is None else older.filter(same))
+
+
+def _older_open_annotations():
+    """Read with the row (notification_deliver), so the per-chat order costs no query of its own:
+    any older open message, and those an urgent message waits for (older urgent ones, older ones
+    about its own booking; a row without a booking matches no booking_id)."""
+    return {
+        "older_open": _older_open(),
+        "older_open_before_urgent": _older_open(Q(kind__in=URGENT_KINDS) | Q(booking_id=OuterRef("booking_id"))),
+    }
+
+
 def _earlier_message_open(notification):
     """Is an older message to the same user still on its way (retrying, or being sent)?
 
@@ -121,20 +143,13 @@ def _earlier_message_open(notification):
     ones about its own booking: it overtakes an informational message about something else
     ("is over, thank you" of another booking), which still arrives, after it. So a chat's
     messages arrive in the order they were written, except that a deadline goes first.
+    `notification` carries _older_open_annotations().
     """
     if notification.is_admin_alert:
         return False
-    older = Notification.objects.filter(
-        chat_id=notification.chat_id,
-        id__lt=notification.pk,
-        status__in=(NotificationStatus.PENDING, NotificationStatus.SENDING),
-    )
     if is_urgent(notification.kind):
-        same = Q(kind__in=URGENT_KINDS)
-        if notification.booking_id:
-            same |= Q(booking_id=notification.booking_id)
-        older = older.filter(same)
-    return older.exists()
+        return notification.older_open_before_urgent
+    return notification.older_open
 
 
 def _paid_broadcast(notification):
