@@ -16,7 +16,7 @@ from telegram.request import HTTPXRequest
 
 from bookings import rules
 from bot.app import build_application
-from bot.handlers import base, booking, free, start
+from bot.handlers import base, booking, free, my, start
 from bot.telegram_request import AiohttpRequest
 from sandbox.testing import run_sandbox
 
@@ -109,3 +109,17 @@ def test_aiohttp_client_sends_texts_and_files_and_maps_failures():
     assert sent.text == "hello & more"
     assert document.document.file_name == "a.ics"
     assert texts[:2] == ["hello & more", "cal"]
+
+
+@pytest.mark.django_db
+def test_my_and_typed_book_read_a_bounded_number_of_times(make_resource):
+    make_resource(name="Hot kettle")
+    base._render(message("/start"), start.main_menu, ())
+    day = rules.today_in(rules.site_zone()) + timedelta(days=2)
+    typed = ["Hot", "kettle", day.isoformat(), "10:00", "1h"]
+    # Typed /book: user, the name match (names, resource, hours), access rules outside the lock (they
+    # may ask Telegram), then the booking's transaction: locks, suspension, closures, rules, overlap,
+    # inserts of booking, history and receipt (and the test's savepoints): 20 when written.
+    assert queries_of(message("/book"), booking.typed_book, typed) <= 20
+    # /my: user, upcoming, history, quotas, suspension, strikes, waitlist, pool requests: 8 when written.
+    assert queries_of(message("/my"), my.my_bookings) <= 8

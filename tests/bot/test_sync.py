@@ -134,3 +134,79 @@ def test_an_error_in_the_work_reaches_the_awaiting_handler():
             asyncio.run(threads.run(fail))
     finally:
         threads.close()
+
+
+def backend_pid():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def checkouts():
+    """How many connections the pool has handed out so far."""
+    return connection.pool.get_stats().get("requests_num", 0)
+
+
+@pytest.mark.postgres
+def test_a_busy_thread_keeps_its_connection_without_the_pools_check_between_calls():
+    threads = DatabaseThreads(1)
+    try:
+        first = asyncio.run(threads.run(backend_pid))
+        handed_out = asyncio.run(threads.run(checkouts))
+        again = [asyncio.run(threads.run(backend_pid)) for _ in range(3)]
+        assert asyncio.run(threads.run(checkouts)) == handed_out  # no checkout (and its round trip) per call
+    finally:
+        threads.close()
+    assert again == [first] * 3
+
+
+@pytest.mark.postgres
+def test_a_kept_connection_the_server_ended_is_replaced_before_the_next_call():
+    threads = DatabaseThreads(1)
+    try:
+        first = asyncio.run(threads.run(backend_pid))
+        with psycopg.connect(**connection.get_connection_params()) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [first])
+        assert sessions_alive([first], wait_for_end=True) == set()
+        # A restart or pg_terminate_backend costs nobody an error: the next call gets a checked connection.
+        second = asyncio.run(threads.run(backend_pid))
+    finally:
+        threads.close()
+    assert second != first
+
+
+@pytest.mark.postgres
+def test_a_connection_idle_too_long_or_whose_call_failed_goes_back_to_the_pool(monkeypatch):
+    from bot import sync
+
+    def failing_query():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table")
+
+    threads = DatabaseThreads(1)
+    try:
+        asyncio.run(threads.run(backend_pid))
+        before = asyncio.run(threads.run(checkouts))
+        with pytest.raises(Exception, match="no_such_table"):
+            asyncio.run(threads.run(failing_query))
+        asyncio.run(threads.run(backend_pid))
+        after_error = asyncio.run(threads.run(checkouts))
+        monkeypatch.setattr(sync, "KEEP_CONNECTION_SECONDS", 0.0)
+        asyncio.run(threads.run(backend_pid))
+        after_idle = asyncio.run(threads.run(checkouts))
+    finally:
+        threads.close()
+    assert after_error == before + 1  # the failed call's connection was handed back and checked out anew
+    assert after_idle == after_error + 1
+
+
+@pytest.mark.postgres
+def test_threads_hand_connections_back_after_each_call_when_the_pool_is_smaller_than_they_are(settings):
+    threads = DatabaseThreads(settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"] + 1)
+    try:
+        handed_out = asyncio.run(threads.run(checkouts))
+        asyncio.run(threads.run(backend_pid))
+        asyncio.run(threads.run(backend_pid))
+        assert asyncio.run(threads.run(checkouts)) >= handed_out + 2
+    finally:
+        threads.close()
