@@ -13,7 +13,7 @@ Two readers make the same Facts, both after the user's and the resource's row
 locks (a later statement than the lock: in READ COMMITTED a statement sees
 what was committed when it began, so the quota count sees the lock holder's
 booking):
-- `read_and_insert` (PostgreSQL): one statement reads it all and, when no live
+- `lock_read_and_insert` (PostgreSQL): one statement reads it all and, when no live
   booking holds the time, inserts the booking and its history row; a refusal
   of the checks then rolls the insert back with the transaction.
 - `read` (any database): the policies' and selectors' own queries, one by one.
@@ -119,14 +119,8 @@ def read(*, user: User, resource: Resource, start, end, blocked_until, now) -> F
 # --- PostgreSQL: one statement ---------------------------------------------------------
 
 
-def lock_user_and_resource(user: User, resource: Resource) -> None:
-    """Row locks on the user, then the resource (services.lock_user's order), in one statement.
-
-    The resource row is locked by the outer query's FOR UPDATE only once a joined row exists, which needs
-    the materialised CTE to have produced, and so locked, the user's row first.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(LOCK_SQL, [user.pk, resource.pk])
+def _cast(field):
+    return "timestamptz" if field.get_internal_type() == "DateTimeField" else field.db_type(connection)
 
 
 def _quoted(statuses):
@@ -137,18 +131,22 @@ def _quoted(statuses):
 USER_GROUPS = User.groups.through._meta.db_table
 _BOOKING_COLUMNS = [f for f in Booking._meta.concrete_fields if not f.primary_key]
 
+# Row locks on the user, then the resource (services.lock_user's order), in one statement: the outer
+# FOR UPDATE locks the resource's row only once a joined row exists, which needs the materialised CTE
+# to have produced, and so locked, the user's row first.
 LOCK_SQL = f"""
-WITH u AS MATERIALIZED (SELECT id FROM {User._meta.db_table} WHERE id = %s FOR UPDATE)
-SELECT r.id FROM bookings_resource r, u WHERE r.id = %s FOR UPDATE OF r
+WITH u AS MATERIALIZED (SELECT id FROM {User._meta.db_table} WHERE id = %(user)s FOR UPDATE)
+SELECT r.id FROM bookings_resource r, u WHERE r.id = %(resource)s FOR UPDATE OF r
 """  # noqa: S608
 
 
 @cache
 def _read_and_insert_sql():
-    """The statement of read_and_insert, built on first use (it quotes the booking's columns as the database does).
+    """The reading statement of lock_read_and_insert, built on first use (it names the booking's columns and
+    their types as the database does).
 
-    A booking counts in the quota period its start falls in (a live limit: whatever its start). Sent with its
-    whitespace squeezed: psycopg caches its parsing of a statement only up to 4 kB.
+    A booking counts in the quota period its start falls in (a live limit: whatever its start). The
+    parameters carry casts: prepared, a statement's parameter types are fixed before any value is seen.
     """
     sql = f"""
 WITH taken AS MATERIALIZED (
@@ -157,76 +155,89 @@ WITH taken AS MATERIALIZED (
       AND b.start < %(blocked_until)s AND (b.blocked_until > %(start)s OR b.status = '{BookingStatus.OVERDUE}')
 ), new_booking AS (
     INSERT INTO bookings_booking ({", ".join(connection.ops.quote_name(f.column) for f in _BOOKING_COLUMNS)})
-    SELECT {", ".join(f"%({f.attname})s" for f in _BOOKING_COLUMNS)}
+    SELECT {", ".join(f"%({f.attname})s::{_cast(f)}" for f in _BOOKING_COLUMNS)}
     WHERE NOT EXISTS (SELECT 1 FROM taken)
     RETURNING id
 ), new_event AS (
     INSERT INTO bookings_bookingevent (booking_id, from_status, to_status, at, by_id, reason)
-    SELECT id, '', %(status)s, %(now)s, %(user)s, '' FROM new_booking
+    SELECT id, '', %(status)s::varchar, %(now)s::timestamptz, %(user)s::bigint, '' FROM new_booking
 )
 SELECT
     (SELECT id FROM new_booking),
     EXISTS (SELECT 1 FROM taken),
     (SELECT t.id FROM taken t WHERE t.user_id = %(user)s AND t.start = %(start)s AND t."end" = %(end)s
      ORDER BY t.start, t.id LIMIT 1),
-    (SELECT coalesce(json_agg(json_build_object('id', h.id, 'weekday', h.weekday, 'opens', h.opens,
-                                                'closes', h.closes) ORDER BY h.weekday, h.opens), '[]')
-     FROM bookings_openinghours h WHERE h.resource_id = %(resource)s),
+    (SELECT json_agg(h ORDER BY h.weekday, h.opens) FROM bookings_openinghours h WHERE h.resource_id = %(resource)s),
     (SELECT max(s.until) FROM bookings_suspension s
      WHERE s.user_id = %(user)s AND s.lifted_at IS NULL AND s.start <= %(now)s AND s.until > %(now)s),
-    (SELECT json_build_object('id', c.id, 'resource_id', c.resource_id, 'category', c.category, 'start', c.start,
-                              'end', c."end", 'reason_kind', c.reason_kind, 'reason', c.reason)
-     FROM bookings_closure c
-     WHERE (c.resource_id = %(resource)s OR (c.resource_id IS NULL AND (c.category = '' OR c.category = %(category)s)))
+    (SELECT row_to_json(c) FROM bookings_closure c
+     WHERE (c.resource_id = %(resource)s OR (c.resource_id IS NULL AND c.category IN ('', %(category)s)))
        AND c.start < %(end)s AND c."end" > %(start)s
      ORDER BY c.start, c.id LIMIT 1),
-    (SELECT coalesce(json_agg(json_build_object('id', a.id, 'resource_id', a.resource_id, 'category', a.category,
-                                                'group_id', a.group_id, 'group_name', g.name,
-                                                'telegram_chat_id', a.telegram_chat_id,
-                                                'telegram_chat_title', a.telegram_chat_title) ORDER BY a.id), '[]')
-     FROM bookings_accessrule a LEFT JOIN auth_group g ON g.id = a.group_id
-     WHERE a.resource_id = %(resource)s
-        OR (a.resource_id IS NULL AND %(category)s <> '' AND a.category = %(category)s)),
-    (SELECT coalesce(json_agg(ug.group_id ORDER BY ug.group_id), '[]') FROM {USER_GROUPS} ug
-     WHERE ug.user_id = %(user)s),
-    (SELECT coalesce(json_agg(json_build_object('id', q.id, 'resource_id', q.resource_id, 'category', q.category,
-                                                'group_id', q.group_id, 'kind', q.kind, 'period', q.period,
-                                                'limit', q."limit", 'used', u.used) ORDER BY q.id), '[]')
-     FROM bookings_quotarule q
-     CROSS JOIN LATERAL (
-         SELECT CASE WHEN q.kind = '{QuotaKind.HOURS}'
-                     THEN coalesce(extract(epoch FROM sum(b."end" - b.start)), 0) / 3600.0
-                     ELSE count(*) END AS used
-         FROM bookings_booking b
-         WHERE b.user_id = %(user)s
-           AND b.start >= CASE q.period WHEN '{QuotaPeriod.DAY}' THEN %(day_start)s
-                                        WHEN '{QuotaPeriod.WEEK}' THEN %(week_start)s
-                                        WHEN '{QuotaPeriod.MONTH}' THEN %(month_start)s
-                                        ELSE '-infinity'::timestamptz END
-           AND b.start < CASE q.period WHEN '{QuotaPeriod.DAY}' THEN %(day_end)s
-                                       WHEN '{QuotaPeriod.WEEK}' THEN %(week_end)s
-                                       WHEN '{QuotaPeriod.MONTH}' THEN %(month_end)s
-                                       ELSE 'infinity'::timestamptz END
-           AND b.status = ANY(CASE WHEN q.kind = '{QuotaKind.LIVE}' THEN {_quoted(LIVE_STATUSES)}
-                                   ELSE {_quoted(QUOTA_COUNTED_STATUSES)} END)
-           AND (q.kind <> '{QuotaKind.LIVE}' OR b."end" > %(now)s)
-           AND (q.resource_id IS NULL OR b.resource_id = q.resource_id)
-           AND (q.resource_id IS NOT NULL OR q.category = ''
-                OR EXISTS (SELECT 1 FROM bookings_resource br WHERE br.id = b.resource_id AND br.category = q.category))
-     ) u
-     WHERE NOT %(staff)s
-       AND (q.group_id IS NULL
-            OR q.group_id IN (SELECT ug.group_id FROM {USER_GROUPS} ug WHERE ug.user_id = %(user)s))
-       AND ((q.resource_id IS NULL AND q.category = '') OR q.resource_id = %(resource)s
-            OR (q.resource_id IS NULL AND q.category <> '' AND q.category = %(category)s)))
+    (SELECT json_agg(a ORDER BY a.id) FROM (
+        SELECT a.*, g.name AS group_name FROM bookings_accessrule a LEFT JOIN auth_group g ON g.id = a.group_id
+        WHERE a.resource_id = %(resource)s OR (a.resource_id IS NULL AND a.category <> '' AND a.category = %(category)s)
+    ) a),
+    (SELECT json_agg(ug.group_id) FROM {USER_GROUPS} ug WHERE ug.user_id = %(user)s),
+    (SELECT json_agg(q ORDER BY q.id) FROM (
+        SELECT q.*, u.used FROM bookings_quotarule q CROSS JOIN LATERAL (
+            SELECT CASE WHEN q.kind = '{QuotaKind.HOURS}'
+                        THEN coalesce(extract(epoch FROM sum(b."end" - b.start)), 0) / 3600.0
+                        ELSE count(*) END AS used
+            FROM bookings_booking b
+            WHERE b.user_id = %(user)s
+              AND b.start >= CASE q.period WHEN '{QuotaPeriod.DAY}' THEN %(day_start)s
+                WHEN '{QuotaPeriod.WEEK}' THEN %(week_start)s WHEN '{QuotaPeriod.MONTH}' THEN %(month_start)s
+                ELSE '-infinity'::timestamptz END
+              AND b.start < CASE q.period WHEN '{QuotaPeriod.DAY}' THEN %(day_end)s
+                WHEN '{QuotaPeriod.WEEK}' THEN %(week_end)s WHEN '{QuotaPeriod.MONTH}' THEN %(month_end)s
+                ELSE 'infinity'::timestamptz END
+              AND b.status = ANY(CASE WHEN q.kind = '{QuotaKind.LIVE}' THEN {_quoted(LIVE_STATUSES)}
+                                      ELSE {_quoted(QUOTA_COUNTED_STATUSES)} END)
+              AND (q.kind <> '{QuotaKind.LIVE}' OR b."end" > %(now)s)
+              AND (q.resource_id IS NULL OR b.resource_id = q.resource_id)
+              AND (q.resource_id IS NOT NULL OR q.category = ''
+                   OR b.resource_id IN (SELECT br.id FROM bookings_resource br WHERE br.category = q.category))
+        ) u
+        WHERE NOT %(staff)s
+          AND (q.group_id IS NULL OR q.group_id IN (SELECT g.group_id FROM {USER_GROUPS} g WHERE g.user_id = %(user)s))
+          AND ((q.resource_id IS NULL AND q.category IN ('', %(category)s)) OR q.resource_id = %(resource)s)
+    ) q)
     """  # noqa: S608
     return " ".join(sql.split())
 
 
-def read_and_insert(*, booking: Booking, user: User, resource: Resource, now) -> Facts:
-    """The Facts of `booking` (not saved yet; its user and resource locked), read in one statement that also
-    inserts it and its history row (by its user, at `now`) when no live booking holds its time.
+@cache
+def _preparing_cursor_class():
+    from django.db.backends.postgresql.base import ServerBindingCursor
 
+    class PreparingCursor(ServerBindingCursor):
+        """Server-side binding, and every statement prepared by psycopg (once per connection, kept in its cache)."""
+
+        def execute(self, query, params=None, *, prepare=True, binary=None):
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+    return PreparingCursor
+
+
+def _prepared_cursor():
+    """A Django cursor (so execute_wrapper and the query log see its statements) whose statements are prepared.
+
+    The connection's own cursors bind on the client and prepare nothing (Django's default, for connection
+    poolers); planning the reading statement took longer than running it. A pooler in transaction mode in
+    front of PostgreSQL would need its support of protocol-level prepared statements (PgBouncer >= 1.21).
+    """
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    raw = _preparing_cursor_class()(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
+def lock_read_and_insert(*, booking: Booking, user: User, resource: Resource, now) -> Facts:
+    """Lock `booking`'s user and resource, then read its Facts in a statement that also inserts it and its
+    history row (by its user, at `now`) when no live booking holds its time.
+
+    The reading statement starts after the lock is held, so it sees what the lock's last holder committed.
     The facts' `booking` is then `booking`, saved; else None. The caller's transaction rolls the insert
     back if the checks refuse it.
     """
@@ -246,7 +257,8 @@ def read_and_insert(*, booking: Booking, user: User, resource: Resource, now) ->
         **{f"{period}_start": bounds[period][0] for period in bounds},
         **{f"{period}_end": bounds[period][1] for period in bounds},
     )
-    with connection.cursor() as cursor:
+    with _prepared_cursor() as cursor:
+        cursor.execute(LOCK_SQL, {"user": user.pk, "resource": resource.pk})
         cursor.execute(_read_and_insert_sql(), params)
         booking_id, taken, own_id, hours, suspended_until, closure, access, group_ids, quotas = cursor.fetchone()
     if booking_id is not None:
@@ -275,7 +287,9 @@ def read_and_insert(*, booking: Booking, user: User, resource: Resource, now) ->
 
 
 def _json(value):
-    # psycopg decodes json columns itself; a driver that does not hands over the text.
+    """A json column's value: json_agg of no rows is NULL (so []); psycopg decodes json itself, else the text."""
+    if value is None:
+        return []
     return json.loads(value) if isinstance(value, str) else value
 
 

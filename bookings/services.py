@@ -127,11 +127,11 @@ def _admit(made, *, user, resource, note, now, chat_ids, receipt):
     start, end = made["start"], made["end"]
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            # Two statements: the one that reads must begin after the locks are held (see bookings.admission).
-            admission.lock_user_and_resource(user, resource)
+            # The locks, then what the checks need (one statement that also inserts the booking if the slot
+            # is free), in one round trip; see bookings.admission.
             at = timezone.now()
             booking = Booking(**made, created_at=at, updated_at=at)
-            facts = admission.read_and_insert(booking=booking, user=user, resource=resource, now=now)
+            facts = admission.lock_read_and_insert(booking=booking, user=user, resource=resource, now=now)
             admission.refuse(facts, user=user, resource=resource, start=start, end=end, note=note, chat_ids=chat_ids)
             _announce([booking], from_status="", to_status=booking.status, by=user, reason="", at=now, receipt=receipt)
             return booking
