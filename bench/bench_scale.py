@@ -54,6 +54,7 @@ def parse_args():
     parser.add_argument("--save", help="write this run's figures to FILE (JSON)")
     parser.add_argument("--before", help="print the figures of FILE (JSON) next to this run's")
     parser.add_argument("--skip-create", action="store_true", help="reads only")
+    parser.add_argument("--skip-reads", action="store_true", help="creation only")
     return parser.parse_args()
 
 
@@ -422,13 +423,14 @@ def main():
         if fresh:
             build()
         results = {"label": args.save or "this run", "reads": {}}
-        heading(f"Reads with 1M bookings; {args.samples} calls per figure, random days and hours")
-        for count in COUNTS:
-            activate(count)
-            results["reads"][str(count)] = bench_reads(count, args.samples)
-            print(f"  {count:>5,} resources: {results['reads'][str(count)]}", flush=True)
-        print_reads(results["reads"])
-        explain_availability()
+        if not args.skip_reads:
+            heading(f"Reads with 1M bookings; {args.samples} calls per figure, random days and hours")
+            for count in COUNTS:
+                activate(count)
+                results["reads"][str(count)] = bench_reads(count, args.samples)
+                print(f"  {count:>5,} resources: {results['reads'][str(count)]}", flush=True)
+            print_reads(results["reads"])
+            explain_availability()
         if not args.skip_create:
             heading(f"Creation: {args.create} bookings through booking_create vs raw INSERTs (one commit each)")
             results["creation"] = bench_creation(args.create)

@@ -83,7 +83,19 @@ def user_chat_memberships(*, user: User | None, resources: Iterable[Resource]) -
     """
     if user is None or user.is_staff or not getattr(user, "telegram_id", None):
         return frozenset()
-    chats = {rule.telegram_chat_id for rules_ in access_rules_for(resources).values() for rule in rules_}
+    return chat_memberships_of(user=user, found=[r for rules_ in access_rules_for(resources).values() for r in rules_])
+
+
+def chat_memberships_could_matter(*, user: User, found: Iterable[AccessRule]) -> bool:
+    """Whether asking Telegram (chat_memberships_of) could change `user`'s access under the rules `found`."""
+    return bool(getattr(user, "telegram_id", None)) and not user.is_staff and any(r.telegram_chat_id for r in found)
+
+
+def chat_memberships_of(*, user: User, found: Iterable[AccessRule]) -> frozenset[int]:
+    """The Telegram chats of the access rules `found` that `user` is in (calls Telegram, cached: no lock held)."""
+    if user.is_staff or not getattr(user, "telegram_id", None):
+        return frozenset()
+    chats = {rule.telegram_chat_id for rule in found}
     chats.discard(None)
     return frozenset(chat for chat in chats if is_chat_member(telegram_id=user.telegram_id, chat_id=chat))
 
@@ -106,16 +118,14 @@ def resources_bookable_by(
     if chat_ids is None:
         chat_ids = user_chat_memberships(user=user, resources=resources)
     group_ids = set(user.groups.values_list("id", flat=True)) if user is not None and user.pk else set()
-    answer = {}
-    for resource in resources:
-        found = by_resource[resource.pk]
-        if not found or any(r.group_id in group_ids or r.telegram_chat_id in chat_ids for r in found):
-            answer[resource.pk] = OPEN
-        else:
-            answer[resource.pk] = Access(
-                bookable=False, restricted_to=tuple(dict.fromkeys(r.group_label for r in found))
-            )
-    return answer
+    return {r.pk: access_of(by_resource[r.pk], group_ids=group_ids, chat_ids=chat_ids) for r in resources}
+
+
+def access_of(found: list[AccessRule], *, group_ids: set[int], chat_ids: frozenset[int]) -> Access:
+    """Access to a resource whose access rules are `found`, for a user in these groups and chats."""
+    if not found or any(r.group_id in group_ids or r.telegram_chat_id in chat_ids for r in found):
+        return OPEN
+    return Access(bookable=False, restricted_to=tuple(dict.fromkeys(r.group_label for r in found)))
 
 
 def only_bookable_queryset(*, user: User | None, resources: QuerySet[Resource]) -> QuerySet[Resource]:
@@ -269,13 +279,13 @@ def _scope_filter(rule):
     return Q()
 
 
-def _scope_label(rule):
+def scope_label(rule):
     if rule.resource_id:
         return rule.resource.name
     return rule.category or _("all resources")
 
 
-def _usage(rule, user, *, moment, now, exclude_booking_id=None):
+def quota_usage(rule, user, *, moment, now, exclude_booking_id=None):
     """QuotaUsage of `rule` for `user` in the period holding `moment` (live limits: at `now`).
 
     `exclude_booking_id`: a booking being extended or moved is counted with its new times, not also its old.
@@ -285,7 +295,7 @@ def _usage(rule, user, *, moment, now, exclude_booking_id=None):
         counted = counted.exclude(pk=exclude_booking_id)
     if rule.kind == QuotaKind.LIVE:
         used = counted.filter(status__in=LIVE_STATUSES, end__gt=now).count()
-        return QuotaUsage(rule, _scope_label(rule), used, rule.limit, None, None)
+        return QuotaUsage(rule, scope_label(rule), used, rule.limit, None, None)
     start, end = period_bounds(rule.period, moment)
     # A booking counts in the period its start falls in.
     in_period = counted.filter(status__in=QUOTA_COUNTED_STATUSES, start__gte=start, start__lt=end)
@@ -295,7 +305,7 @@ def _usage(rule, user, *, moment, now, exclude_booking_id=None):
         # Summed in the database: instants subtract to real elapsed time, right across DST changes.
         total = in_period.aggregate(total=Sum(F("end") - F("start"), output_field=DurationField()))["total"]
         used = total.total_seconds() / 3600 if total else 0
-    return QuotaUsage(rule, _scope_label(rule), used, rule.limit, start, end)
+    return QuotaUsage(rule, scope_label(rule), used, rule.limit, start, end)
 
 
 def user_quota_usage(
@@ -307,15 +317,28 @@ def user_quota_usage(
     GET /api/me/quotas/. Empty for staff, who are exempt.
     """
     now = now or timezone.now()
-    return [_usage(rule, user, moment=now, now=now) for rule in quota_rules_for(user=user, resource=resource)]
+    return [quota_usage(rule, user, moment=now, now=now) for rule in quota_rules_for(user=user, resource=resource)]
 
 
 def _check_quotas(*, user, resource, start, end, now, exclude_booking_id=None):
     """Raise QuotaExceeded for the binding rule when this booking would break one."""
+    refuse_over_quota(
+        [
+            quota_usage(rule, user, moment=start, now=now, exclude_booking_id=exclude_booking_id)
+            for rule in quota_rules_for(user=user, resource=resource)
+        ],
+        start=start,
+        end=end,
+    )
+
+
+def refuse_over_quota(usages: Iterable[QuotaUsage], *, start: datetime, end: datetime) -> None:
+    """Raise QuotaExceeded for the binding rule when a booking from start to end breaks one of `usages`
+    (each rule's usage in the period holding `start`, without this booking)."""
     length_hours = rules.length_of(start, end).total_seconds() / 3600
     broken = []
-    for rule in quota_rules_for(user=user, resource=resource):
-        usage = _usage(rule, user, moment=start, now=now, exclude_booking_id=exclude_booking_id)
+    for usage in usages:
+        rule = usage.rule
         needed = length_hours if rule.kind == QuotaKind.HOURS else 1
         if usage.used + needed > rule.limit + 1e-9:
             broken.append(usage)
@@ -385,8 +408,13 @@ def closures_between(*, resource_ids: Iterable[int], start: datetime, end: datet
 
 def _check_closures(*, resource, start, end):
     closures = closures_between(resource_ids=[resource.pk], start=start, end=end).get(resource.pk)
-    if closures:
-        raise errors.Closed(reason=closures[0].reason_text())
+    refuse_closed(closures[0] if closures else None)
+
+
+def refuse_closed(closure: Closure | None) -> None:
+    """Raise Closed with the reason of `closure`, the first closure a booking meets, if there is one."""
+    if closure is not None:
+        raise errors.Closed(reason=closure.reason_text())
 
 
 def closure_affected_bookings(

@@ -61,14 +61,14 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=site_zone())
 
 
-def opening_intervals(resource: Resource, day: date) -> list[tuple[datetime, datetime]]:
+def opening_intervals(resource: Resource, day: date, *, opening_hours=None) -> list[tuple[datetime, datetime]]:
     """The resource's open intervals on a local date, as aware datetimes.
 
     No opening-hours rows at all means open around the clock; rows for other
     weekdays only mean closed on this one. Uses a prefetched
-    `opening_hours` when the caller loaded it.
+    `opening_hours` when the caller loaded it, or the rows it passes.
     """
-    rows = list(resource.opening_hours.all())
+    rows = list(resource.opening_hours.all() if opening_hours is None else opening_hours)
     midnight = local_midnight(day)
     if not rows:
         return [(midnight, local_midnight(day + timedelta(days=1)))]
@@ -184,6 +184,15 @@ def validate_booking_times(resource: Resource, start: datetime, end: datetime, *
     Overlap with other bookings is not checked here: that needs the
     database (services.booking_create and the exclusion constraint).
     """
+    validate_booking_times_except_hours(resource, start, end, now=now)
+    refuse_outside_opening_hours(resource, start, end)
+
+
+def validate_booking_times_except_hours(
+    resource: Resource, start: datetime, end: datetime, *, now: datetime | None = None
+) -> None:
+    """validate_booking_times but its last check, the opening hours (refuse_outside_opening_hours), which
+    needs their rows: booking_create reads them with everything else it checks, then checks them first."""
     now = now or timezone.now()
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("validate_booking_times needs aware datetimes")
@@ -205,8 +214,6 @@ def validate_booking_times(resource: Resource, start: datetime, end: datetime, *
         raise errors.TooLateToBook(limit=format_minutes(resource.min_notice_minutes))
     if start.astimezone(site_zone()).date() > last_bookable_day(resource, now):
         raise errors.TooFarAhead(days=resource.max_advance_days)
-    if not fits_opening_hours(resource, start, end):
-        raise errors.OutsideOpeningHours()
 
 
 def _validate_length(resource, start, end):
@@ -237,16 +244,23 @@ def validate_extension(resource: Resource, start: datetime, end: datetime) -> No
     if not is_on_grid(resource, end):
         raise errors.NotOnSlotGrid(minutes=resource.slot_minutes)
     _validate_length(resource, start, end)
-    if not fits_opening_hours(resource, start, end):
+    refuse_outside_opening_hours(resource, start, end)
+
+
+def refuse_outside_opening_hours(resource: Resource, start: datetime, end: datetime, *, opening_hours=None) -> None:
+    """Raise OutsideOpeningHours unless start to end lies inside one opening interval (rows as fits_opening_hours)."""
+    if not fits_opening_hours(resource, start, end, opening_hours=opening_hours):
         raise errors.OutsideOpeningHours()
 
 
-def fits_opening_hours(resource: Resource, start: datetime, end: datetime) -> bool:
-    if not resource.opening_hours.all():
+def fits_opening_hours(resource: Resource, start: datetime, end: datetime, *, opening_hours=None) -> bool:
+    rows = list(resource.opening_hours.all() if opening_hours is None else opening_hours)
+    if not rows:
         # Open around the clock: a booking may run past midnight.
         return True
     day = start.astimezone(site_zone()).date()
-    return any(opens <= start and end <= closes for opens, closes in opening_intervals(resource, day))
+    intervals = opening_intervals(resource, day, opening_hours=rows)
+    return any(opens <= start and end <= closes for opens, closes in intervals)
 
 
 def validate_note(note: str | None) -> None:

@@ -10,10 +10,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from bookings import availability, errors, formats, policies, rules
+from bookings import admission, errors, formats, policies, rules
 from bookings.actions import FROM_STATUSES, Action, require, require_staff
 from bookings.models import (
     LIVE_STATUSES,
@@ -85,8 +85,9 @@ def booking_create(
     `held_until`: set by bookings.waitlist, whose offer is a booking held (status held) until then.
     """
     now = now or timezone.now()
-    rules.validate_booking_times(resource, start, end, now=now)
-    rules.validate_note(note)
+    # The opening hours (the last of these rules) and the note are checked with the rest of what is read
+    # under the locks, first (admission.refuse): every refusal comes in the order it always did.
+    rules.validate_booking_times_except_hours(resource, start, end, now=now)
     # Arithmetic in UTC: `local + timedelta` drops `fold`, so in the repeated autumn
     # hour end + buffer would land an hour early (before end: a CHECK violation).
     start, end = start.astimezone(UTC), end.astimezone(UTC)
@@ -94,47 +95,61 @@ def booking_create(
     status = BookingStatus.PENDING if resource.requires_approval else BookingStatus.CONFIRMED
     if held_until is not None:
         status = BookingStatus.HELD  # a waitlist offer; taking it makes it pending or confirmed
-    if chat_ids is None:
-        chat_ids = policies.user_chat_memberships(user=user, resources=[resource])  # may ask Telegram: no lock held
+    made = dict(
+        resource=resource,
+        user=user,
+        start=start,
+        end=end,
+        blocked_until=blocked_until,
+        check_in_deadline=rules.check_in_deadline(resource, start, end),
+        status=status,
+        note=note or "",
+        pool_request=pool_request,
+        series=series,
+        held_until=held_until,
+    )
     try:
-        with transaction.atomic():
-            # A user's bookings one at a time (user row first, then the resource: always this order),
-            # so two requests of one user cannot both pass a quota.
-            lock_user(user)
-            suspension_refuse(user=user, now=now)
-            # One booking of a resource at a time: concurrent inserts that the exclusion
-            # constraint checks against each other's uncommitted rows can deadlock
-            # (PostgreSQL aborts one with 40P01); queued on the resource's row they
-            # cannot, and the loser meets the winner's row as `slot_taken`.
-            lock_resource(resource)
-            policies.enforce_booking_policies(
-                user=user, resource=resource, start=start, end=end, now=now, chat_ids=chat_ids
-            )
-            taken = availability.live_bookings_meeting(resource_ids=[resource.pk], start=start, end=blocked_until)
-            if taken.exists():
-                # A second press of the same Confirm (or a retried request) meets the
-                # user's own booking of exactly this slot: that is not someone else's.
-                own = taken.filter(user=user, start=start, end=end).select_related("resource", "user").first()
-                raise errors.AlreadyBooked(booking=own) if own else errors.SlotTaken()
-            booking = Booking.objects.create(
-                resource=resource,
-                user=user,
-                start=start,
-                end=end,
-                blocked_until=blocked_until,
-                check_in_deadline=rules.check_in_deadline(resource, start, end),
-                status=status,
-                note=note or "",
-                pool_request=pool_request,
-                series=series,
-                held_until=held_until,
-            )
-            _record([booking], from_status="", to_status=status, by=user, reason="", at=now, receipt=receipt)
+        try:
+            booking = _admit(made, user=user, resource=resource, note=note, now=now, chat_ids=chat_ids, receipt=receipt)
+        except admission.MembershipsNeeded as needed:
+            # Access may come from Telegram chats: asked here, with no lock held, then once more with the answer.
+            chat_ids = policies.chat_memberships_of(user=user, found=needed.access_rules)
+            booking = _admit(made, user=user, resource=resource, note=note, now=now, chat_ids=chat_ids, receipt=receipt)
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) == EXCLUSION_VIOLATION:
             raise errors.SlotTaken() from None
         raise
     return booking
+
+
+def _admit(made, *, user, resource, note, now, chat_ids, receipt):
+    """booking_create's transaction: locks, what the checks need, the checks, the booking and its history."""
+    start, end = made["start"], made["end"]
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The locks, then what the checks need (one statement that also inserts the booking if the slot
+            # is free), in one round trip; see bookings.admission.
+            at = timezone.now()
+            booking = Booking(**made, created_at=at, updated_at=at)
+            facts = admission.lock_read_and_insert(booking=booking, user=user, resource=resource, now=now)
+            admission.refuse(facts, user=user, resource=resource, start=start, end=end, note=note, chat_ids=chat_ids)
+            _announce([booking], from_status="", to_status=booking.status, by=user, reason="", at=now, receipt=receipt)
+            return booking
+        # A user's bookings one at a time (user row first, then the resource: always this order),
+        # so two requests of one user cannot both pass a quota.
+        lock_user(user)
+        # One booking of a resource at a time: concurrent inserts that the exclusion
+        # constraint checks against each other's uncommitted rows can deadlock
+        # (PostgreSQL aborts one with 40P01); queued on the resource's row they
+        # cannot, and the loser meets the winner's row as `slot_taken`.
+        lock_resource(resource)
+        facts = admission.read(
+            user=user, resource=resource, start=start, end=end, blocked_until=made["blocked_until"], now=now
+        )
+        admission.refuse(facts, user=user, resource=resource, start=start, end=end, note=note, chat_ids=chat_ids)
+        booking = Booking.objects.create(**made)
+        _record([booking], from_status="", to_status=booking.status, by=user, reason="", at=now, receipt=receipt)
+        return booking
 
 
 def booking_receipt_shown(*, booking: Booking) -> None:
@@ -149,12 +164,13 @@ def booking_receipt_owed(*, booking: Booking) -> None:
 
 def lock_user(user: User) -> None:
     """Row lock on the user until the transaction ends; taken before any resource lock."""
-    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    list(User.objects.select_for_update().filter(pk=user.pk).order_by().values_list("pk", flat=True))
 
 
 def lock_resource(resource):
     """Row lock on the resource until the transaction ends (SQLite's IMMEDIATE transactions already serialise)."""
-    list(Resource.objects.select_for_update().filter(pk=resource.pk).values_list("pk", flat=True))
+    # No ORDER BY (Resource's Meta.ordering would add one): one row by its key.
+    list(Resource.objects.select_for_update().filter(pk=resource.pk).order_by().values_list("pk", flat=True))
 
 
 def booking_cancel(
@@ -390,12 +406,21 @@ def strikes_add(*, bookings, reason: str, now=None) -> list[Suspension]:
 def suspension_refuse(*, user, now=None) -> None:
     """Raise Suspended (with its end) when `user` is suspended from booking now."""
     now = now or timezone.now()
-    until = (
+    refuse_suspended(user=user, until=suspended_until(user=user, now=now))
+
+
+def suspended_until(*, user, now) -> datetime | None:
+    """The end of `user`'s longest suspension in force at `now`, or None."""
+    return (
         Suspension.objects.filter(user=user, lifted_at__isnull=True, start__lte=now, until__gt=now)
         .order_by("-until")
         .values_list("until", flat=True)
         .first()
     )
+
+
+def refuse_suspended(*, user, until: datetime | None) -> None:
+    """Raise Suspended when `until` (the end of the user's longest suspension in force now) is set."""
     if until is not None:
         zone = getattr(user, "zone", None) or rules.site_zone()
         # `until` for people (in the user's zone), `until_at` for programs (the API's answer carries it).
@@ -453,6 +478,20 @@ def _record(bookings, *, from_status, to_status, by, reason, at, receipt=True, s
         BookingEvent(booking=b, from_status=from_status, to_status=to_status, at=at, by=by, reason=reason)
         for b in bookings
     )
+    _announce(
+        bookings,
+        from_status=from_status,
+        to_status=to_status,
+        by=by,
+        reason=reason,
+        at=at,
+        receipt=receipt,
+        summarised=summarised,
+    )
+
+
+def _announce(bookings, *, from_status, to_status, by, reason, at, receipt=True, summarised=False):
+    """The signal (and time_freed) of a status change whose history rows are written, in its transaction."""
     if bookings:
         bookings_transitioned.send(
             sender=Booking,

@@ -26,6 +26,10 @@ RECONNECT_TIMEOUT_SECONDS = 10.0
 # Kernel keepalives drop an idle pooled connection whose peer vanished
 # (seconds idle, probe interval, probes), so the pool does not hand it out.
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 5, "keepalives_count": 3}
+# psycopg prepares a statement only when its cursor asks (execute(..., prepare=True): bookings.admission's
+# hot path), never by counting: Django's own cursors bind on the client and prepare nothing anyway. A
+# count this high is never reached; None (Django's default) would refuse even the asking ones.
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 
 class DeadlineConnection(psycopg.Connection):
@@ -59,7 +63,7 @@ def deadline_connection_class(call_timeout):
 
 def postgres_options(*, connect_timeout, statement_timeout_ms, pool_min_size, pool_max_size, pool_timeout):
     """OPTIONS for Django's PostgreSQL backend: libpq parameters and the psycopg pool."""
-    options = {"connect_timeout": connect_timeout, **KEEPALIVES}
+    options = {"connect_timeout": connect_timeout, **KEEPALIVES, "prepare_threshold": PREPARE_ONLY_WHEN_ASKED}
     call_timeout = None
     if statement_timeout_ms:
         options["options"] = f"-c statement_timeout={statement_timeout_ms}"
