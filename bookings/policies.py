@@ -149,18 +149,13 @@ def only_bookable_queryset(*, user: User | None, resources: QuerySet[Resource]) 
 
 def _memberships_among(*, user, resources):
     """The chats of the access rules applying to any of `resources` (a queryset) that `user` is in."""
-    if user is None or user.is_staff or not getattr(user, "telegram_id", None):
-        return []
-    chats = (
-        AccessRule.objects.filter(telegram_chat_id__isnull=False)
-        .filter(
-            Q(resource__in=resources.values("pk"))
-            | (Q(resource__isnull=True, category__in=resources.values("category")) & ~Q(category=""))
-        )
-        .values_list("telegram_chat_id", flat=True)
-        .distinct()
+    if user is None:
+        return frozenset()
+    applying = AccessRule.objects.filter(telegram_chat_id__isnull=False).filter(
+        Q(resource__in=resources.values("pk"))
+        | (Q(resource__isnull=True, category__in=resources.values("category")) & ~Q(category=""))
     )
-    return [chat for chat in chats if is_chat_member(telegram_id=user.telegram_id, chat_id=chat)]
+    return chat_memberships_of(user=user, found=applying.only("telegram_chat_id"))
 
 
 def resources_only_bookable(*, user: User | None, resources: Iterable[Resource]) -> list[Resource]:
