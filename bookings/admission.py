@@ -25,7 +25,7 @@ from datetime import UTC, datetime, time
 from functools import cache
 
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from bookings import availability, errors, policies, rules
 from bookings.models import (
@@ -227,10 +227,11 @@ def _prepared_cursor():
     poolers); planning the reading statement took longer than running it. A pooler in transaction mode in
     front of PostgreSQL would need its support of protocol-level prepared statements (PgBouncer >= 1.21).
     """
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = _preparing_cursor_class()(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: every attribute of the `connection` proxy is a lookup
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    raw = _preparing_cursor_class()(db.connection)
+    return db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw)
 
 
 def lock_read_and_insert(*, booking: Booking, user: User, resource: Resource, now) -> Facts:
@@ -242,7 +243,8 @@ def lock_read_and_insert(*, booking: Booking, user: User, resource: Resource, no
     back if the checks refuse it.
     """
     start, end = booking.start, booking.end
-    params = {f.attname: f.get_db_prep_save(getattr(booking, f.attname), connection) for f in _BOOKING_COLUMNS}
+    db = connections[DEFAULT_DB_ALIAS]
+    params = {f.attname: f.get_db_prep_save(getattr(booking, f.attname), db) for f in _BOOKING_COLUMNS}
     bounds = {period: policies.period_bounds(period, start) for period in QuotaPeriod.values}
     params.update(
         resource=resource.pk,
@@ -263,7 +265,7 @@ def lock_read_and_insert(*, booking: Booking, user: User, resource: Resource, no
         booking_id, taken, own_id, hours, suspended_until, closure, access, group_ids, quotas = cursor.fetchone()
     if booking_id is not None:
         booking.pk = booking_id
-        booking._state.adding, booking._state.db = False, connection.alias
+        booking._state.adding, booking._state.db = False, db.alias
     return Facts(
         opening_hours=[
             OpeningHours(
@@ -335,4 +337,4 @@ def _quota_usage(row, *, resource, start, bounds):
     if rule.resource_id is not None:
         rule.resource = resource  # a resource's own rule binds only that resource
     period_start, period_end = (None, None) if rule.kind == QuotaKind.LIVE else bounds[rule.period]
-    return policies.QuotaUsage(rule, policies.scope_label(rule), row["used"], rule.limit, period_start, period_end)
+    return policies.QuotaUsage(rule, row["used"], rule.limit, period_start, period_end)

@@ -179,11 +179,15 @@ class QuotaUsage:
     """One quota rule as it stands for a user: how much is used of how much, until when."""
 
     rule: QuotaRule
-    scope: str  # the resource's name, the category, or "all resources"
     used: float  # bookings, or hours
     limit: int
     period_start: datetime | None  # None for live-at-once limits
     period_end: datetime | None
+
+    @property
+    def scope(self) -> str:
+        """The resource's name, the category, or "all resources" (built when a message needs it)."""
+        return scope_label(self.rule)
 
     @property
     def left(self) -> float:
@@ -290,7 +294,7 @@ def quota_usage(rule, user, *, moment, now, exclude_booking_id=None):
         counted = counted.exclude(pk=exclude_booking_id)
     if rule.kind == QuotaKind.LIVE:
         used = counted.filter(status__in=LIVE_STATUSES, end__gt=now).count()
-        return QuotaUsage(rule, scope_label(rule), used, rule.limit, None, None)
+        return QuotaUsage(rule, used, rule.limit, None, None)
     start, end = period_bounds(rule.period, moment)
     # A booking counts in the period its start falls in.
     in_period = counted.filter(status__in=QUOTA_COUNTED_STATUSES, start__gte=start, start__lt=end)
@@ -300,7 +304,7 @@ def quota_usage(rule, user, *, moment, now, exclude_booking_id=None):
         # Summed in the database: instants subtract to real elapsed time, right across DST changes.
         total = in_period.aggregate(total=Sum(F("end") - F("start"), output_field=DurationField()))["total"]
         used = total.total_seconds() / 3600 if total else 0
-    return QuotaUsage(rule, scope_label(rule), used, rule.limit, start, end)
+    return QuotaUsage(rule, used, rule.limit, start, end)
 
 
 def user_quota_usage(
