@@ -425,7 +425,8 @@ async def run_mode(mode, options, sandbox_port, users, var_dir, processes):
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     resources = [f"Bench {n:03d}" for n in range(RESOURCES)]
     close_proxy = None
-    env = child_env(sandbox_port, var_dir)
+    # Each process with the Procfile's pool: the bot's 10, a web process's 10 to 50.
+    env = child_env(sandbox_port, var_dir, **benchkit.procfile_pool_environment("bot" if mode == "polling" else "web"))
     async with aiohttp.ClientSession(base_url=sandbox_url) as api:
         if mode == "polling":
             await bot_api(api, "deleteWebhook")

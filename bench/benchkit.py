@@ -12,6 +12,7 @@ never in the development or test ones:
 """
 
 import os
+import re
 import statistics
 import sys
 import time
@@ -32,6 +33,16 @@ BASE_ENVIRONMENT = {
     "TELEGRAM_BOT_TOKEN": "123456:slotbot-bench-token",
     "LOG_LEVEL": "WARNING",
 }
+
+
+def procfile_pool_environment(process_type):
+    """DATABASE_POOL_MIN_SIZE / _MAX_SIZE as the Procfile sets them for `process_type` (web, bot, worker, beat):
+    its `${WEB_DATABASE_POOL_MAX_SIZE:-50}`-style defaults, or this environment's value of that variable."""
+    line = next(line for line in (REPO / "Procfile").read_text().splitlines() if line.startswith(f"{process_type}:"))
+    found = {}
+    for name, variable, default in re.findall(r"(DATABASE_POOL_M(?:IN|AX)_SIZE)=\$\{(\w+):-(\d+)\}", line):
+        found[name] = os.environ.get(variable, default)
+    return found
 
 
 def admin_execute(*statements):

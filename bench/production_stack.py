@@ -15,6 +15,8 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+import benchkit
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TOKEN = "123456:slotbot-bench-token"
@@ -73,6 +75,7 @@ def procfile_processes(*, concurrency=4, beat=True):
     var_dir = os.environ["SLOTBOT_VAR_DIR"]
     commands = [
         [
+            "worker",
             celery,
             "-A",
             "core",
@@ -87,9 +90,18 @@ def procfile_processes(*, concurrency=4, beat=True):
         ]
     ]
     if beat:
-        commands.append([celery, "-A", "core", "beat", "--loglevel=WARNING", "-s", f"{var_dir}/celerybeat-schedule"])
+        commands.append(
+            ["beat", celery, "-A", "core", "beat", "--loglevel=WARNING", "-s", f"{var_dir}/celerybeat-schedule"]
+        )
+    # Each with the Procfile's pool size (a worker child's 2, beat's 2).
     processes = [
-        subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), start_new_session=True) for command in commands
+        subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **benchkit.procfile_pool_environment(process_type)},
+            start_new_session=True,
+        )
+        for process_type, *command in commands
     ]
     try:
         yield processes
