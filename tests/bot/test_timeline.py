@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from bookings import rules, services
@@ -83,10 +84,10 @@ def test_day_view_is_a_photo_whose_arrows_edit_it_and_an_unchanged_day_is_resent
     assert back["photo"]["file_id"] == first_file
     assert handlers.STATS == {"drawn": 2, "reused": 1}
 
-    # A booking change of the day bumps its version: the next press draws it anew.
-    services.booking_create(
-        user=bob, resource=open_resource, start=start + timedelta(hours=2), end=end + timedelta(hours=2)
-    )
+    # A booking change of the day bumps its version: the next press draws it anew. The booking is at the
+    # earliest start, so it is today's whatever the hour (3 h after `start` is tomorrow from 19:00 on).
+    soonest = rules.earliest_start(open_resource, timezone.now())
+    services.booking_create(user=bob, resource=open_resource, start=soonest, end=soonest + timedelta(hours=1))
     alice.press("🖼 Day view", card["message_id"]).answer()
     again = alice.expect_message(containing="Projector —")
     assert again.message_id != photo.message_id and again["photo"]["file_id"] != first_file
