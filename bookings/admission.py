@@ -281,7 +281,7 @@ def lock_read_and_insert(*, booking: Booking, user: User, resource: Resource, no
         closure=_closure(_json(closure)) if closure is not None else None,
         access_rules=[_access_rule(row) for row in _json(access)],
         group_ids=set(_json(group_ids)),
-        quotas=[_quota_usage(row, resource=resource, start=start, bounds=bounds) for row in _json(quotas)],
+        quotas=[_quota_usage(row, resource=resource, bounds=bounds) for row in _json(quotas)],
         taken=taken,
         own_id=own_id,
         booking=booking if booking_id is not None else None,
@@ -299,41 +299,28 @@ def _moment(text):
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
+def _picked(row, *names):
+    """The columns `names` of a json row, as a model's keyword arguments."""
+    return {name: row[name] for name in names}
+
+
 def _closure(row):
     return Closure(
-        id=row["id"],
-        resource_id=row["resource_id"],
-        category=row["category"],
+        **_picked(row, "id", "resource_id", "category", "reason_kind", "reason"),
         start=_moment(row["start"]),
         end=_moment(row["end"]),
-        reason_kind=row["reason_kind"],
-        reason=row["reason"],
     )
 
 
 def _access_rule(row):
-    rule = AccessRule(
-        id=row["id"],
-        resource_id=row["resource_id"],
-        category=row["category"],
-        telegram_chat_id=row["telegram_chat_id"],
-        telegram_chat_title=row["telegram_chat_title"],
-    )
+    rule = AccessRule(**_picked(row, "id", "resource_id", "category", "telegram_chat_id", "telegram_chat_title"))
     if row["group_id"] is not None:
         rule.group = Group(id=row["group_id"], name=row["group_name"])
     return rule
 
 
-def _quota_usage(row, *, resource, start, bounds):
-    rule = QuotaRule(
-        id=row["id"],
-        resource_id=row["resource_id"],
-        category=row["category"],
-        group_id=row["group_id"],
-        kind=row["kind"],
-        period=row["period"],
-        limit=row["limit"],
-    )
+def _quota_usage(row, *, resource, bounds):
+    rule = QuotaRule(**_picked(row, "id", "resource_id", "category", "group_id", "kind", "period", "limit"))
     if rule.resource_id is not None:
         rule.resource = resource  # a resource's own rule binds only that resource
     period_start, period_end = (None, None) if rule.kind == QuotaKind.LIVE else bounds[rule.period]
